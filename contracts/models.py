@@ -1,0 +1,584 @@
+"""Customers, people, services, calendars, SLA policies, contracts and invoices.
+
+Every invariant that fits in one row is a database constraint. Invariants that
+span rows (opening intervals that must not overlap, credit bands that must tile
+0–100 %) are checked by ``contracts.terms`` / ``contracts.calendars`` in the
+services, the admin and the API alike.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from contracts.validators import (
+    CURRENCIES,
+    validate_currency,
+    validate_email_list,
+    validate_holiday_country,
+    validate_time_zone,
+)
+
+
+class DowntimeCategory(models.TextChoices):
+    """Why a service was down. Policies say which categories they exclude."""
+
+    INTERNAL = "internal", "Internal fault"
+    THIRD_PARTY = "third_party", "Third-party app or provider"
+    EXTERNAL_NETWORK = "external_network", "External network or equipment"
+    PERFORMANCE_DEGRADATION = "performance_degradation", "Slow but usable"
+    BETA_FEATURE = "beta_feature", "Pilot, alpha or beta feature"
+    NON_CRITICAL_WORKFLOW = "non_critical_workflow", "Non-critical workflow / has workaround"
+    REPORTING_CONFIG = "reporting_config", "Reporting, configuration or user management"
+    SCHEDULED_MAINTENANCE = "scheduled_maintenance", "Scheduled maintenance"
+    CUSTOMER_AUTHORIZED = "customer_authorized", "Authorised by the customer (excused)"
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    billing_emails = models.TextField(
+        validators=[validate_email_list],
+        help_text="Billing contacts, separated by commas.",
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    account_managers = models.ManyToManyField(
+        "contracts.User",
+        blank=True,
+        related_name="managed_customers",
+        limit_choices_to={"groups__name": "account_manager"},
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="customer_name_not_blank",
+                violation_error_message="Give the customer a name.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(billing_emails=""),
+                name="customer_billing_emails_not_blank",
+                violation_error_message="Give at least one billing e-mail.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def billing_email_list(self) -> list[str]:
+        return [e.strip() for e in self.billing_emails.replace(";", ",").split(",") if e.strip()]
+
+
+class User(AbstractUser):
+    """A person. Customer people belong to one organisation; staff belong to none and
+    carry their roles as groups (agent, operations, account_manager, admin)."""
+
+    class CustomerRole(models.TextChoices):
+        USER = "user", "Customer user"
+        ADMIN = "admin", "Customer admin"
+
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    customer_role = models.CharField(max_length=10, choices=CustomerRole.choices, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True, customer_role="")
+                | Q(customer__isnull=False, customer_role__in=["user", "admin"]),
+                name="user_customer_role_matches_customer",
+                violation_error_message="A customer person needs a role (user or admin); staff have none.",
+            ),
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True) | Q(is_staff=False, is_superuser=False),
+                name="user_customer_people_are_not_staff",
+                violation_error_message="Customer people cannot be staff.",
+            ),
+        ]
+
+    @property
+    def is_customer_admin(self) -> bool:
+        return self.customer_id is not None and self.customer_role == self.CustomerRole.ADMIN
+
+
+class Service(models.Model):
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    critical = models.BooleanField(
+        default=True, help_text="Downtime of a critical service counts towards availability."
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Calendar(models.Model):
+    """A zone, weekly opening intervals and holidays; 24x7 is a calendar too."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    holiday_country = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[validate_holiday_country],
+        help_text="ISO country code whose public holidays close the calendar (e.g. US).",
+    )
+    holiday_subdivision = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(holiday_subdivision="") | ~Q(holiday_country=""),
+                name="calendar_subdivision_needs_country",
+                violation_error_message="A holiday subdivision needs a holiday country.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.time_zone})"
+
+
+class OpeningInterval(models.Model):
+    """Open from ``start_minute`` to ``end_minute`` (minutes after local midnight, end
+    1440 = 24:00) on ``weekday`` (0 = Monday)."""
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="intervals")
+    weekday = models.PositiveSmallIntegerField(
+        choices=[(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+    )
+    start_minute = models.PositiveSmallIntegerField()
+    end_minute = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["calendar", "weekday", "start_minute"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__lte=6),
+                name="interval_weekday_0_6",
+                violation_error_message="Weekday must be 0 (Monday) to 6 (Sunday).",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_minute__lt=F("end_minute")),
+                name="interval_end_after_start",
+                violation_error_message="An opening interval must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_minute__lte=1440),
+                name="interval_within_day",
+                violation_error_message="An opening interval must end by 24:00.",
+            ),
+            models.UniqueConstraint(
+                fields=["calendar", "weekday", "start_minute"],
+                name="interval_unique_start",
+                violation_error_message="Two opening intervals start at the same time on that day.",
+            ),
+        ]
+
+
+class CalendarHoliday(models.Model):
+    """A custom closed date, on top of the country's public holidays."""
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="custom_holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar", "date"],
+                name="holiday_unique_date",
+                violation_error_message="That date is already a holiday of this calendar.",
+            ),
+        ]
+
+
+class SLAPolicy(models.Model):
+    """One version of an SLA document, expressed as data. Contracts point at a version."""
+
+    class DenominatorBasis(models.TextChoices):
+        CALENDAR_MINUTES = "calendar_minutes", "All minutes of the month"
+        BUSINESS_MINUTES = "business_minutes", "Business minutes of the month"
+
+    class DowntimeStart(models.TextChoices):
+        DETECTION = "detection", "When the outage started"
+        CONFIRMATION = "confirmation", "When the outage was confirmed"
+
+    class CreditRule(models.TextChoices):
+        TIERED = "tiered", "Availability bands"
+        MULTIPLIER = "multiplier", "Multiple of the fee for excess downtime"
+
+    code = models.SlugField(max_length=50)
+    version = models.PositiveIntegerField(default=1)
+    name = models.CharField(max_length=200)
+    source_document = models.CharField(max_length=200, blank=True)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+
+    # Availability
+    target_availability = models.DecimalField(max_digits=6, decimal_places=3)
+    measurement_calendar = models.ForeignKey(
+        Calendar, on_delete=models.PROTECT, related_name="measured_policies"
+    )
+    denominator_basis = models.CharField(max_length=20, choices=DenominatorBasis.choices)
+    downtime_starts_at = models.CharField(max_length=20, choices=DowntimeStart.choices)
+    significant_subset_pct = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="An outage affecting fewer than this share of the service's customers is "
+        "permitted downtime. Empty: every outage counts.",
+    )
+
+    # Credits
+    credit_rule = models.CharField(max_length=20, choices=CreditRule.choices)
+    credit_multiplier = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    credit_cap_pct = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    requires_paid_invoices = models.BooleanField(
+        default=False, help_text="An invoice due before the downtime and still unpaid voids it."
+    )
+    credits_expire_on_termination = models.BooleanField(default=False)
+    credits_redeemable_for_cash = models.BooleanField(default=False)
+    credits_sole_remedy = models.BooleanField(default=False)
+    credit_applies_to = models.CharField(max_length=300, blank=True)
+
+    # Support
+    support_terms_in_order_form = models.BooleanField(
+        default=False,
+        help_text="Support hours and response times are set per contract (order form).",
+    )
+    support_calendar = models.ForeignKey(
+        Calendar, null=True, blank=True, on_delete=models.PROTECT, related_name="support_policies"
+    )
+    support_language = models.CharField(max_length=50, blank=True)
+    support_channels = models.CharField(max_length=300, blank=True)
+    off_hours_severity1_channel = models.CharField(max_length=200, blank=True)
+    unregistered_sender_severity = models.PositiveSmallIntegerField(null=True, blank=True)
+    filing_notice = models.TextField(
+        blank=True, help_text="Shown to customers before they submit a ticket."
+    )
+
+    # Data protection
+    backup_retention_days = models.PositiveIntegerField(null=True, blank=True)
+    backup_frequency = models.CharField(max_length=50, blank=True)
+    rpo_hours = models.PositiveIntegerField(null=True, blank=True)
+    status_page_url = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["code", "-version"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "version"],
+                name="policy_unique_code_version",
+                violation_error_message="A policy with this code and version already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="policy_effective_to_after_from",
+                violation_error_message="A policy cannot stop being effective before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_availability__gt=0, target_availability__lte=100),
+                name="policy_target_0_100",
+                violation_error_message="Target availability must be above 0 and at most 100 %.",
+            ),
+            models.CheckConstraint(
+                condition=Q(significant_subset_pct__isnull=True)
+                | Q(significant_subset_pct__gt=0, significant_subset_pct__lte=100),
+                name="policy_subset_0_100",
+                violation_error_message="The significant-subset share must be above 0 and at most 100 %.",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_rule="tiered", credit_multiplier__isnull=True)
+                | Q(credit_rule="multiplier", credit_multiplier__gt=0),
+                name="policy_multiplier_iff_multiplier_rule",
+                violation_error_message="A multiplier credit rule needs a positive multiplier; a tiered rule has none.",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_cap_pct__isnull=True)
+                | Q(credit_cap_pct__gt=0, credit_cap_pct__lte=100),
+                name="policy_cap_0_100",
+                violation_error_message="The credit cap must be above 0 and at most 100 %.",
+            ),
+            models.CheckConstraint(
+                condition=Q(support_terms_in_order_form=True) | Q(support_calendar__isnull=False),
+                name="policy_support_calendar_unless_order_form",
+                violation_error_message="Give a support calendar, or mark support terms as set by the order form.",
+            ),
+            models.CheckConstraint(
+                condition=Q(unregistered_sender_severity__isnull=True)
+                | Q(unregistered_sender_severity__gte=1, unregistered_sender_severity__lte=4),
+                name="policy_unregistered_severity_1_4",
+                violation_error_message="Severity for unregistered senders must be 1–4.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class CreditBand(models.Model):
+    """Availability in [lower_pct, upper_pct) earns credit_pct; upper_pct empty = through 100 %."""
+
+    policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="bands")
+    lower_pct = models.DecimalField(max_digits=6, decimal_places=3)
+    upper_pct = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    credit_pct = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["policy", "-lower_pct"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "lower_pct"],
+                name="band_unique_lower",
+                violation_error_message="Two bands start at the same availability.",
+            ),
+            models.CheckConstraint(
+                condition=Q(lower_pct__gte=0),
+                name="band_lower_not_negative",
+                violation_error_message="A band cannot start below 0 %.",
+            ),
+            models.CheckConstraint(
+                condition=Q(upper_pct__isnull=True)
+                | Q(upper_pct__gt=F("lower_pct"), upper_pct__lte=100),
+                name="band_upper_after_lower",
+                violation_error_message="A band's upper bound must be above its lower bound and at most 100 %.",
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_pct__gte=0, credit_pct__lte=100),
+                name="band_credit_0_100",
+                violation_error_message="A band's credit must be 0–100 %.",
+            ),
+        ]
+
+
+class PolicyExclusion(models.Model):
+    """A downtime category the policy does not count, and how it treats it."""
+
+    class Treatment(models.TextChoices):
+        PERMITTED = "permitted", "Not counted as downtime"
+        REMOVED_FROM_DENOMINATOR = "removed", "Not counted, and removed from the denominator"
+
+    policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="exclusions")
+    category = models.CharField(max_length=30, choices=DowntimeCategory.choices)
+    treatment = models.CharField(max_length=10, choices=Treatment.choices)
+    clause = models.TextField(help_text="The words of the SLA that grant the exclusion.")
+
+    class Meta:
+        ordering = ["policy", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "category"],
+                name="exclusion_unique",
+                violation_error_message="That category is already excluded by this policy.",
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=DowntimeCategory.values),
+                name="exclusion_known_category",
+                violation_error_message="Unknown downtime category.",
+            ),
+            models.CheckConstraint(
+                condition=Q(treatment__in=["permitted", "removed"]),
+                name="exclusion_treatment",
+                violation_error_message="Unknown exclusion treatment.",
+            ),
+        ]
+
+
+class TargetUnit(models.TextChoices):
+    MINUTES = "minutes", "minutes"
+    BUSINESS_DAYS = "business_days", "business days"
+    NONE = "none", "no target"
+
+
+class Contract(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contracts")
+    policy = models.ForeignKey(SLAPolicy, on_delete=models.PROTECT, related_name="contracts")
+    reference = models.CharField(max_length=50, unique=True)
+    start_date = models.DateField()
+    end_date = models.DateField(
+        null=True, blank=True, help_text="Last day of the term (inclusive); empty: open-ended."
+    )
+    terminated_on = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    support_calendar = models.ForeignKey(
+        Calendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Overrides the policy's support calendar (order-form support terms).",
+    )
+    services = models.ManyToManyField(Service, through="ContractLine", related_name="contracts")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer__name", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="contract_ends_after_start",
+                violation_error_message="The contract cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(terminated_on__isnull=True) | Q(terminated_on__gte=F("start_date")),
+                name="contract_terminated_after_start",
+                violation_error_message="The contract cannot be terminated before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__in=CURRENCIES),
+                name="contract_currency",
+                violation_error_message="Unsupported currency.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.customer}"
+
+
+class ContractLine(models.Model):
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="lines")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="contract_lines")
+    monthly_fee = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+
+    class Meta:
+        ordering = ["contract", "service__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "service"],
+                name="line_unique_service",
+                violation_error_message="A service appears on two lines of the contract.",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_fee__gte=0),
+                name="line_fee_not_negative",
+                violation_error_message="A monthly fee cannot be negative.",
+            ),
+        ]
+
+
+class SeverityTerm(models.Model):
+    """What a severity means and its response/resolution targets, for a policy or (when
+    the policy leaves support to the order form) for one contract."""
+
+    policy = models.ForeignKey(
+        SLAPolicy, null=True, blank=True, on_delete=models.CASCADE, related_name="severities"
+    )
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.CASCADE, related_name="severities"
+    )
+    severity = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=100)
+    description = models.TextField()
+    around_the_clock = models.BooleanField(
+        default=False, help_text="Targets run 24x7 rather than on the support calendar."
+    )
+    response_value = models.PositiveIntegerField(null=True, blank=True)
+    response_unit = models.CharField(max_length=20, choices=TargetUnit.choices)
+    resolution_value = models.PositiveIntegerField(null=True, blank=True)
+    resolution_unit = models.CharField(max_length=20, choices=TargetUnit.choices)
+
+    class Meta:
+        ordering = ["severity"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(policy__isnull=False, contract__isnull=True)
+                | Q(policy__isnull=True, contract__isnull=False),
+                name="severity_policy_xor_contract",
+                violation_error_message="Severity terms belong to a policy or to a contract, not both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__gte=1, severity__lte=4),
+                name="severity_1_4",
+                violation_error_message="Severity must be 1–4.",
+            ),
+            models.UniqueConstraint(
+                fields=["policy", "severity"],
+                condition=Q(policy__isnull=False),
+                name="severity_unique_per_policy",
+                violation_error_message="That severity is already defined for this policy.",
+            ),
+            models.UniqueConstraint(
+                fields=["contract", "severity"],
+                condition=Q(contract__isnull=False),
+                name="severity_unique_per_contract",
+                violation_error_message="That severity is already defined for this contract.",
+            ),
+            models.CheckConstraint(
+                condition=Q(response_unit="none", response_value__isnull=True)
+                | (Q(response_unit__in=["minutes", "business_days"], response_value__gt=0)),
+                name="severity_response_target",
+                violation_error_message="A response target needs a positive value, or the unit 'none' and no value.",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolution_unit="none", resolution_value__isnull=True)
+                | (Q(resolution_unit__in=["minutes", "business_days"], resolution_value__gt=0)),
+                name="severity_resolution_target",
+                violation_error_message="A resolution target needs a positive value, or the unit 'none' and no value.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Severity {self.severity} — {self.name}"
+
+
+class Invoice(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=50, unique=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_on", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="invoice_period_order",
+                violation_error_message="The invoice period cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=F("issued_on")),
+                name="invoice_due_after_issue",
+                violation_error_message="An invoice cannot fall due before it is issued.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="invoice_amount_not_negative",
+                violation_error_message="An invoice amount cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__in=CURRENCIES),
+                name="invoice_currency",
+                violation_error_message="Unsupported currency.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -1,0 +1,68 @@
+"""Roles: customer people carry a role on their user row; staff roles are groups."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+
+AGENT = "agent"
+OPERATIONS = "operations"
+ACCOUNT_MANAGER = "account_manager"
+ADMIN = "admin"
+STAFF_ROLES = (AGENT, OPERATIONS, ACCOUNT_MANAGER, ADMIN)
+ROLE_LABELS = {
+    AGENT: "Support agent",
+    OPERATIONS: "Operations",
+    ACCOUNT_MANAGER: "Account manager",
+    ADMIN: "Administrator",
+    "customer_admin": "Customer admin",
+    "customer_user": "Customer user",
+}
+
+# Model permissions each staff group holds (app_label.codename prefixes); the admin
+# group holds all of them. Later apps add theirs here.
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    AGENT: ["contracts.view_customer", "contracts.view_service", "contracts.view_contract"],
+    OPERATIONS: ["contracts.view_customer", "contracts.view_service", "contracts.view_contract"],
+    ACCOUNT_MANAGER: [
+        "contracts.view_customer",
+        "contracts.view_service",
+        "contracts.view_contract",
+        "contracts.view_contractline",
+        "contracts.view_invoice",
+        "contracts.view_slapolicy",
+    ],
+    ADMIN: ["*"],
+}
+
+
+def staff_roles(user) -> set[str]:
+    if isinstance(user, AnonymousUser) or not user.is_authenticated or user.customer_id:
+        return set()
+    cached = getattr(user, "_staff_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=STAFF_ROLES).values_list("name", flat=True))
+        if user.is_superuser:
+            cached.add(ADMIN)
+        user._staff_roles = cached
+    return cached
+
+
+def has_role(user, role: str) -> bool:
+    return role in staff_roles(user)
+
+
+def is_staff_member(user) -> bool:
+    return bool(staff_roles(user))
+
+
+def primary_role(user) -> str | None:
+    """The role whose home page a user lands on."""
+    if not user.is_authenticated:
+        return None
+    if user.customer_id:
+        return "customer_admin" if user.is_customer_admin else "customer_user"
+    roles = staff_roles(user)
+    for role in (ADMIN, ACCOUNT_MANAGER, OPERATIONS, AGENT):
+        if role in roles:
+            return role
+    return None

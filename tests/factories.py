@@ -1,0 +1,102 @@
+"""factory_boy factories. They build rows directly (tests of the services call the services)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.contrib.auth.models import Group
+
+from contracts.models import Contract, ContractLine, Customer, Invoice, Service, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    billing_emails = factory.LazyAttribute(lambda c: f"billing@{c.name.lower().replace(' ', '')}.test")
+    time_zone = "America/Chicago"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class CustomerUserFactory(UserFactory):
+    customer = factory.SubFactory(CustomerFactory)
+    customer_role = User.CustomerRole.USER
+
+
+class StaffFactory(UserFactory):
+    """A staff member; ``StaffFactory(role="operations")`` (agent by default)."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def role(obj, create, extracted, **kwargs):  # noqa: N805
+        if not create:
+            return
+        name = extracted or "agent"
+        obj.groups.add(Group.objects.get_or_create(name=name)[0])
+        if name == "admin":
+            obj.is_superuser = True
+            obj.save(update_fields=["is_superuser"])
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    code = factory.Sequence(lambda n: f"service-{n}")
+    name = factory.Sequence(lambda n: f"Service {n}")
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    """Needs ``policy=`` (load the catalog with the ``catalog`` fixture)."""
+
+    class Meta:
+        model = Contract
+
+    customer = factory.SubFactory(CustomerFactory)
+    reference = factory.Sequence(lambda n: f"C-{n:05d}")
+    start_date = date(2026, 1, 1)
+    currency = "USD"
+
+
+class ContractLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContractLine
+
+    contract = factory.SubFactory(ContractFactory)
+    service = factory.SubFactory(ServiceFactory)
+    monthly_fee = Decimal("1000.00")
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invoice
+
+    contract = factory.SubFactory(ContractFactory)
+    customer = factory.SelfAttribute("contract.customer")
+    number = factory.Sequence(lambda n: f"INV-{n:06d}")
+    period_start = date(2026, 1, 1)
+    period_end = date(2026, 1, 31)
+    amount = Decimal("1000.00")
+    currency = "USD"
+    issued_on = date(2026, 1, 1)
+    due_on = date(2026, 1, 31)
