@@ -1,13 +1,53 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
 from contracts import roles
 
+# (url name, label) per role, in the order the navigation shows them. Staff holding
+# several roles see the union; an administrator sees every staff page.
+STAFF_NAV = [
+    (roles.ADMIN, "backoffice-home", "Back office"),
+    (roles.AGENT, "desk-home", "Queue"),
+    (roles.OPERATIONS, "ops-home", "Outages"),
+    (roles.ACCOUNT_MANAGER, "am-home", "Customers"),
+]
 
-def navigation(request):
-    """The role of the signed-in person, so the base template can build its navigation."""
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The signed-in person's role and the navigation links it opens."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"role": None, "staff_roles": set()}
+        return {"role": None, "role_label": "", "staff_roles": set(), "nav_items": []}
+    role = roles.primary_role(user)
+    held = roles.staff_roles(user)
+    if user.customer_id:
+        links = [("portal-home", "Home")]
+        if user.is_customer_admin:
+            links.append(("portal-people", "People"))
+    else:
+        links = [
+            (name, label)
+            for needed, name, label in STAFF_NAV
+            if needed in held or roles.ADMIN in held
+        ]
+        if roles.ADMIN in held:
+            links.append(("admin:index", "Admin site"))
     return {
-        "role": roles.primary_role(user),
-        "role_label": roles.ROLE_LABELS.get(roles.primary_role(user) or "", ""),
-        "staff_roles": roles.staff_roles(user),
+        "role": role,
+        "role_label": roles.ROLE_LABELS.get(role or "", ""),
+        "staff_roles": held,
+        "nav_items": _mark_current(request.path, links),
     }
+
+
+def _mark_current(path: str, links: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    items = [{"url": reverse(name), "label": label, "current": False} for name, label in links]
+    # The longest matching prefix wins, so /portal/people/ marks People, not Home.
+    matches = [item for item in items if path.startswith(item["url"])]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["current"] = True
+    return items

@@ -190,6 +190,10 @@ class OpeningInterval(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        day = self.get_weekday_display()
+        return f"{day} {self.start_minute // 60:02d}:{self.start_minute % 60:02d}–{self.end_minute // 60:02d}:{self.end_minute % 60:02d}"
+
 
 class CalendarHoliday(models.Model):
     """A custom closed date, on top of the country's public holidays."""
@@ -207,6 +211,9 @@ class CalendarHoliday(models.Model):
                 violation_error_message="That date is already a holiday of this calendar.",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
 
 
 class SLAPolicy(models.Model):
@@ -247,6 +254,13 @@ class SLAPolicy(models.Model):
         "permitted downtime. Empty: every outage counts.",
     )
 
+    counts_only_critical_services = models.BooleanField(
+        default=False, help_text="Only downtime of services marked critical counts."
+    )
+    change_notice_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Notice given to customers of material changes."
+    )
+
     # Credits
     credit_rule = models.CharField(max_length=20, choices=CreditRule.choices)
     credit_multiplier = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
@@ -271,6 +285,9 @@ class SLAPolicy(models.Model):
     support_channels = models.CharField(max_length=300, blank=True)
     off_hours_severity1_channel = models.CharField(max_length=200, blank=True)
     unregistered_sender_severity = models.PositiveSmallIntegerField(null=True, blank=True)
+    support_notes = models.TextField(
+        blank=True, help_text="Support inclusions and exclusions that carry no target."
+    )
     filing_notice = models.TextField(
         blank=True, help_text="Shown to customers before they submit a ticket."
     )
@@ -299,13 +316,13 @@ class SLAPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(target_availability__gt=0, target_availability__lte=100),
                 name="policy_target_0_100",
-                violation_error_message="Target availability must be above 0 and at most 100 %.",
+                violation_error_message="Target availability must be above 0 and at most 100 %%.",
             ),
             models.CheckConstraint(
                 condition=Q(significant_subset_pct__isnull=True)
                 | Q(significant_subset_pct__gt=0, significant_subset_pct__lte=100),
                 name="policy_subset_0_100",
-                violation_error_message="The significant-subset share must be above 0 and at most 100 %.",
+                violation_error_message="The significant-subset share must be above 0 and at most 100 %%.",
             ),
             models.CheckConstraint(
                 condition=Q(credit_rule="tiered", credit_multiplier__isnull=True)
@@ -317,7 +334,7 @@ class SLAPolicy(models.Model):
                 condition=Q(credit_cap_pct__isnull=True)
                 | Q(credit_cap_pct__gt=0, credit_cap_pct__lte=100),
                 name="policy_cap_0_100",
-                violation_error_message="The credit cap must be above 0 and at most 100 %.",
+                violation_error_message="The credit cap must be above 0 and at most 100 %%.",
             ),
             models.CheckConstraint(
                 condition=Q(support_terms_in_order_form=True) | Q(support_calendar__isnull=False),
@@ -355,20 +372,24 @@ class CreditBand(models.Model):
             models.CheckConstraint(
                 condition=Q(lower_pct__gte=0),
                 name="band_lower_not_negative",
-                violation_error_message="A band cannot start below 0 %.",
+                violation_error_message="A band cannot start below 0 %%.",
             ),
             models.CheckConstraint(
                 condition=Q(upper_pct__isnull=True)
                 | Q(upper_pct__gt=F("lower_pct"), upper_pct__lte=100),
                 name="band_upper_after_lower",
-                violation_error_message="A band's upper bound must be above its lower bound and at most 100 %.",
+                violation_error_message="A band's upper bound must be above its lower bound and at most 100 %%.",
             ),
             models.CheckConstraint(
                 condition=Q(credit_pct__gte=0, credit_pct__lte=100),
                 name="band_credit_0_100",
-                violation_error_message="A band's credit must be 0–100 %.",
+                violation_error_message="A band's credit must be 0–100 %%.",
             ),
         ]
+
+    def __str__(self) -> str:
+        upper = f"{self.upper_pct})" if self.upper_pct is not None else "100]"
+        return f"[{self.lower_pct}, {upper} → {self.credit_pct} %"
 
 
 class PolicyExclusion(models.Model):
@@ -402,6 +423,9 @@ class PolicyExclusion(models.Model):
                 violation_error_message="Unknown exclusion treatment.",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} ({self.get_treatment_display()})"
 
 
 class TargetUnit(models.TextChoices):
@@ -476,6 +500,9 @@ class ContractLine(models.Model):
                 violation_error_message="A monthly fee cannot be negative.",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.service} at {self.monthly_fee}/month"
 
 
 class SeverityTerm(models.Model):

@@ -29,8 +29,8 @@ from contracts.models import (
     Invoice,
     OpeningInterval,
     PolicyExclusion,
-    SeverityTerm,
     Service,
+    SeverityTerm,
     SLAPolicy,
     User,
 )
@@ -130,16 +130,25 @@ def _check_account_managers(managers: Sequence[User]) -> None:
 
 @transaction.atomic
 def user_create_staff(
-    *, username: str, email: str, password: str | None, roles_: Iterable[str],
-    first_name: str = "", last_name: str = "",
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    roles_: Iterable[str],
+    first_name: str = "",
+    last_name: str = "",
 ) -> User:
     names = list(roles_)
     unknown = [r for r in names if r not in roles.STAFF_ROLES]
     if unknown:
         raise ValidationError({"roles": [f"Unknown staff role: {', '.join(unknown)}."]})
     user = User(
-        username=username, email=email, first_name=first_name, last_name=last_name,
-        is_staff=True, is_superuser=roles.ADMIN in names,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=True,
+        is_superuser=roles.ADMIN in names,
     )
     _clean(user, exclude=["password"])
     user.set_password(password) if password else user.set_unusable_password()
@@ -150,9 +159,16 @@ def user_create_staff(
 
 @transaction.atomic
 def customer_user_create(
-    *, customer: Customer, username: str, email: str, role: str = User.CustomerRole.USER,
-    password: str | None = None, first_name: str = "", last_name: str = "",
-    time_zone: str | None = None, actor: User | None = None,
+    *,
+    customer: Customer,
+    username: str,
+    email: str,
+    role: str = User.CustomerRole.USER,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    time_zone: str | None = None,
+    actor: User | None = None,
 ) -> User:
     """Add a person to a customer organisation. ``actor`` (when given) must be that
     customer's admin or staff."""
@@ -163,8 +179,13 @@ def customer_user_create(
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": [f"{email} already has an account."]})
     user = User(
-        username=username, email=email, first_name=first_name, last_name=last_name,
-        customer=customer, customer_role=role, time_zone=time_zone or customer.time_zone,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        customer=customer,
+        customer_role=role,
+        time_zone=time_zone or customer.time_zone,
     )
     _clean(user, exclude=["password"])
     user.set_password(password) if password else user.set_unusable_password()
@@ -200,7 +221,9 @@ def _require_customer_admin(actor: User, customer: Customer | None) -> None:
 
 
 @transaction.atomic
-def service_create(*, code: str, name: str, critical: bool = True, description: str = "") -> Service:
+def service_create(
+    *, code: str, name: str, critical: bool = True, description: str = ""
+) -> Service:
     service = Service(code=code, name=name, critical=critical, description=description)
     _clean(service)
     service.save()
@@ -248,8 +271,21 @@ def calendar_upsert(spec: CalendarSpec) -> Calendar:
     calendar.holiday_subdivision = spec.holiday_subdivision
     _clean(calendar)
     if spec.holiday_country:
-        _terms("holiday_subdivision", _check_subdivision, spec.holiday_country,
-               spec.holiday_subdivision)
+        _terms(
+            "holiday_subdivision",
+            _check_subdivision,
+            spec.holiday_country,
+            spec.holiday_subdivision,
+        )
+    if calendar.pk and calendar_snapshot(calendar) == {
+        "name": spec.name,
+        "time_zone": spec.time_zone,
+        "holiday_country": spec.holiday_country,
+        "holiday_subdivision": spec.holiday_subdivision,
+        "intervals": sorted(rows),
+        "custom_holidays": sorted((d.isoformat(), n) for d, n in spec.custom_holidays),
+    }:
+        return calendar
     calendar.save()
     calendar.intervals.all().delete()
     OpeningInterval.objects.bulk_create(
@@ -258,9 +294,25 @@ def calendar_upsert(spec: CalendarSpec) -> Calendar:
     )
     calendar.custom_holidays.all().delete()
     CalendarHoliday.objects.bulk_create(
-        CalendarHoliday(calendar=calendar, date=day, name=name) for day, name in spec.custom_holidays
+        CalendarHoliday(calendar=calendar, date=day, name=name)
+        for day, name in spec.custom_holidays
     )
     return calendar
+
+
+def calendar_snapshot(calendar: Calendar) -> dict[str, Any]:
+    return {
+        "name": calendar.name,
+        "time_zone": calendar.time_zone,
+        "holiday_country": calendar.holiday_country,
+        "holiday_subdivision": calendar.holiday_subdivision,
+        "intervals": sorted(
+            calendar.intervals.values_list("weekday", "start_minute", "end_minute")
+        ),
+        "custom_holidays": sorted(
+            (d.isoformat(), n) for d, n in calendar.custom_holidays.values_list("date", "name")
+        ),
+    }
 
 
 def _check_subdivision(country: str, subdivision: str) -> None:
@@ -322,15 +374,21 @@ def policy_upsert(
     ``terms`` holds the SLAPolicy field values (``code`` and ``version`` identify it).
     A version that contracts already point at is frozen: changing it needs a new version.
     """
+    known = {f.name for f in SLAPolicy._meta.concrete_fields} - {"id"}
+    unknown = sorted(set(terms) - known)
+    if unknown:
+        raise ValidationError({k: ["Unknown policy term."] for k in unknown})
     band_list = _band_objects(bands)
     exclusion_list = list(exclusions)
     severity_list = list(severities)
-    policy = SLAPolicy.objects.filter(code=terms.get("code"), version=terms.get("version", 1)).first()
+    policy = SLAPolicy.objects.filter(
+        code=terms.get("code"), version=terms.get("version", 1)
+    ).first()
     existing = policy is not None
     policy = policy or SLAPolicy()
     for key, value in terms.items():
         setattr(policy, key, value)
-    _clean(policy, exclude=[] if not existing else [])
+    _clean(policy)
     if policy.credit_rule == SLAPolicy.CreditRule.TIERED:
         band_list = _terms("bands", check_bands, band_list)
     elif band_list:
@@ -340,15 +398,20 @@ def policy_upsert(
     if len(set(categories)) != len(categories):
         raise ValidationError({"exclusions": ["A category is excluded twice."]})
 
-    if existing and policy.contracts.exists():
-        if policy_terms_snapshot(policy, band_list, exclusion_list, severity_list) != (
-            policy_terms_snapshot(SLAPolicy.objects.get(pk=policy.pk))
-        ):
+    if existing:
+        incoming = policy_terms_snapshot(policy, band_list, exclusion_list, severity_list)
+        stored = policy_terms_snapshot(SLAPolicy.objects.get(pk=policy.pk))
+        if incoming == stored:
+            return SLAPolicy.objects.get(pk=policy.pk)
+        if policy.contracts.exists():
             raise ValidationError(
-                {"version": [f"{policy.code} v{policy.version} is used by contracts; "
-                             "publish its changes as a new version."]}
+                {
+                    "version": [
+                        f"{policy.code} v{policy.version} is used by contracts; "
+                        "publish its changes as a new version."
+                    ]
+                }
             )
-        return SLAPolicy.objects.get(pk=policy.pk)
 
     policy.save()
     policy.bands.all().delete()
@@ -363,8 +426,11 @@ def policy_upsert(
         for e in exclusion_list
     ]
     severity_rows = [_severity_row(s, policy=policy) for s in severity_list]
-    for prefix, rows in (("bands", band_rows), ("exclusions", exclusion_rows),
-                         ("severities", severity_rows)):
+    for prefix, rows in (
+        ("bands", band_rows),
+        ("exclusions", exclusion_rows),
+        ("severities", severity_rows),
+    ):
         for row in rows:
             _clean(row, exclude=["policy"], prefix=prefix)
     CreditBand.objects.bulk_create(band_rows)
@@ -375,19 +441,30 @@ def policy_upsert(
 
 def _severity_row(spec: SeveritySpec, **owner: Any) -> SeverityTerm:
     return SeverityTerm(
-        severity=spec.severity, name=spec.name, description=spec.description,
+        severity=spec.severity,
+        name=spec.name,
+        description=spec.description,
         around_the_clock=spec.around_the_clock,
-        response_value=spec.response[0], response_unit=spec.response[1],
-        resolution_value=spec.resolution[0], resolution_unit=spec.resolution[1],
+        response_value=spec.response[0],
+        response_unit=spec.response[1],
+        resolution_value=spec.resolution[0],
+        resolution_unit=spec.resolution[1],
         **owner,
     )
 
 
-POLICY_TERM_FIELDS = [
-    f.name
-    for f in SLAPolicy._meta.concrete_fields
-    if f.name not in ("id",)
-]
+def _plain(field: Any, value: Any) -> Any:
+    """A field value as a JSON-ready, canonical value (Decimals at the field's scale)."""
+    value = field.to_python(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal(1).scaleb(-field.decimal_places)))
+    return str(value)
+
+
+def _pct(value: Any, places: int = 3) -> str | None:
+    return None if value is None else str(Decimal(value).quantize(Decimal(1).scaleb(-places)))
 
 
 def policy_terms_snapshot(
@@ -396,31 +473,41 @@ def policy_terms_snapshot(
     exclusions: list[ExclusionSpec] | None = None,
     severities: list[SeveritySpec] | None = None,
 ) -> dict[str, Any]:
-    """Every term of a policy as plain JSON-ready values (what a statement copies)."""
+    """Every term of a policy as plain JSON-ready values (what a statement copies, and
+    what the loader compares to tell an unchanged policy from a changed one)."""
     data: dict[str, Any] = {}
-    for name in POLICY_TERM_FIELDS:
-        value = getattr(policy, SLAPolicy._meta.get_field(name).attname)
-        data[name] = str(value) if value is not None and not isinstance(value, (bool, int, str)) \
-            else value
+    for f in SLAPolicy._meta.concrete_fields:
+        if f.name != "id":
+            data[f.name] = _plain(f, getattr(policy, f.attname))
     if bands is None:
         bands = [Band(b.lower_pct, b.upper_pct, b.credit_pct) for b in policy.bands.all()]
-    data["bands"] = sorted(
-        [str(Decimal(b.lower)), None if b.upper is None else str(Decimal(b.upper)),
-         str(Decimal(b.credit_pct))]
-        for b in bands
-    )
+    data["bands"] = sorted([_pct(b.lower), _pct(b.upper), _pct(b.credit_pct, 2)] for b in bands)
     if exclusions is None:
-        exclusions = [ExclusionSpec(e.category, e.treatment, e.clause) for e in policy.exclusions.all()]
+        exclusions = [
+            ExclusionSpec(e.category, e.treatment, e.clause) for e in policy.exclusions.all()
+        ]
     data["exclusions"] = sorted([e.category, e.treatment, e.clause] for e in exclusions)
     if severities is None:
         severities = [
-            SeveritySpec(s.severity, s.name, s.description, s.around_the_clock,
-                         (s.response_value, s.response_unit), (s.resolution_value, s.resolution_unit))
+            SeveritySpec(
+                s.severity,
+                s.name,
+                s.description,
+                s.around_the_clock,
+                (s.response_value, s.response_unit),
+                (s.resolution_value, s.resolution_unit),
+            )
             for s in policy.severities.all()
         ]
     data["severities"] = sorted(
-        [s.severity, s.name, s.description, s.around_the_clock, list(s.response),
-         list(s.resolution)]
+        [
+            s.severity,
+            s.name,
+            s.description,
+            s.around_the_clock,
+            list(s.response),
+            list(s.resolution),
+        ]
         for s in severities
     )
     return data
@@ -443,8 +530,13 @@ def contract_create(
     severities: Iterable[SeveritySpec] = (),
 ) -> Contract:
     contract = Contract(
-        customer=customer, policy=policy, reference=reference, start_date=start_date,
-        end_date=end_date, currency=currency, support_calendar=support_calendar,
+        customer=customer,
+        policy=policy,
+        reference=reference,
+        start_date=start_date,
+        end_date=end_date,
+        currency=currency,
+        support_calendar=support_calendar,
     )
     _clean(contract)
     if contract.end_date is not None and contract.end_date < contract.start_date:
@@ -473,13 +565,27 @@ def contract_create(
 
 @transaction.atomic
 def invoice_create(
-    *, contract: Contract, number: str, period_start: date, period_end: date, amount: Any,
-    issued_on: date, due_on: date, paid_at=None,
+    *,
+    contract: Contract,
+    number: str,
+    period_start: date,
+    period_end: date,
+    amount: Any,
+    issued_on: date,
+    due_on: date,
+    paid_at=None,
 ) -> Invoice:
     invoice = Invoice(
-        customer=contract.customer, contract=contract, number=number,
-        period_start=period_start, period_end=period_end, amount=_decimal(amount, "amount"),
-        currency=contract.currency, issued_on=issued_on, due_on=due_on, paid_at=paid_at,
+        customer=contract.customer,
+        contract=contract,
+        number=number,
+        period_start=period_start,
+        period_end=period_end,
+        amount=_decimal(amount, "amount"),
+        currency=contract.currency,
+        issued_on=issued_on,
+        due_on=due_on,
+        paid_at=paid_at,
     )
     _clean(invoice)
     if invoice.period_end < invoice.period_start:

@@ -9,7 +9,6 @@ import holidays
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-
 CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK", "NZD"]
 
 

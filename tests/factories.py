@@ -18,7 +18,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
         model = Customer
 
     name = factory.Sequence(lambda n: f"Customer {n}")
-    billing_emails = factory.LazyAttribute(lambda c: f"billing@{c.name.lower().replace(' ', '')}.test")
+    billing_emails = factory.LazyAttribute(
+        lambda c: f"billing@{c.name.lower().replace(' ', '')}.test"
+    )
     time_zone = "America/Chicago"
 
 

@@ -1,0 +1,332 @@
+"""Admin for all contracts data. Row-spanning rules (opening intervals that must not
+overlap, credit bands that must tile 0–100 %) are checked in the inline formsets with
+the same pure functions the loader and the API use; the admin's change view runs in a
+transaction, so a refused form saves nothing."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
+
+from contracts import calendars
+from contracts.models import (
+    Calendar,
+    CalendarHoliday,
+    Contract,
+    ContractLine,
+    CreditBand,
+    Customer,
+    Invoice,
+    OpeningInterval,
+    PolicyExclusion,
+    Service,
+    SeverityTerm,
+    SLAPolicy,
+    User,
+)
+from contracts.terms import (
+    Band,
+    TermsError,
+    check_bands,
+    check_severities,
+    format_clock,
+    parse_clock,
+)
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _live_forms(formset: forms.BaseInlineFormSet):
+    for form in formset.forms:
+        if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+            continue
+        if form.cleaned_data.get("DELETE"):
+            continue
+        yield form
+
+
+class ClockField(forms.CharField):
+    """HH:MM, 00:00–24:00, stored as minutes after midnight."""
+
+    def prepare_value(self, value):
+        return format_clock(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return parse_clock(value)
+        except TermsError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class OpeningIntervalForm(forms.ModelForm):
+    start_minute = ClockField(label="Opens (HH:MM)", max_length=5)
+    end_minute = ClockField(label="Closes (HH:MM, 24:00 = midnight)", max_length=5)
+
+    class Meta:
+        model = OpeningInterval
+        fields = ["weekday", "start_minute", "end_minute"]
+
+
+class OpeningIntervalFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        hours: dict[str, list[tuple[str, str]]] = {}
+        for form in _live_forms(self):
+            data = form.cleaned_data
+            if data.get("start_minute") is None or data.get("end_minute") is None:
+                continue
+            hours.setdefault(WEEKDAY_KEYS[data["weekday"]], []).append(
+                (format_clock(data["start_minute"]), format_clock(data["end_minute"]))
+            )
+        try:
+            calendars.parse_hours(hours)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class OpeningIntervalInline(admin.TabularInline):
+    model = OpeningInterval
+    form = OpeningIntervalForm
+    formset = OpeningIntervalFormSet
+    extra = 0
+
+
+class CalendarHolidayInline(admin.TabularInline):
+    model = CalendarHoliday
+    extra = 0
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "time_zone", "holiday_country"]
+    search_fields = ["code", "name"]
+    inlines = [OpeningIntervalInline, CalendarHolidayInline]
+
+
+class CreditBandFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        bands = [
+            Band(
+                f.cleaned_data["lower_pct"],
+                f.cleaned_data.get("upper_pct"),
+                f.cleaned_data["credit_pct"],
+            )
+            for f in _live_forms(self)
+            if f.cleaned_data.get("lower_pct") is not None
+            and f.cleaned_data.get("credit_pct") is not None
+        ]
+        if self.instance.credit_rule != SLAPolicy.CreditRule.TIERED:
+            if bands:
+                raise ValidationError("Only a tiered credit rule has availability bands.")
+            return
+        try:
+            check_bands(bands)
+        except TermsError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class CreditBandInline(admin.TabularInline):
+    model = CreditBand
+    formset = CreditBandFormSet
+    extra = 0
+
+
+class PolicyExclusionInline(admin.StackedInline):
+    model = PolicyExclusion
+    extra = 0
+
+
+class SeverityFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        try:
+            check_severities(
+                [
+                    f.cleaned_data["severity"]
+                    for f in _live_forms(self)
+                    if f.cleaned_data.get("severity") is not None
+                ]
+            )
+        except TermsError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class SeverityTermInline(admin.StackedInline):
+    model = SeverityTerm
+    formset = SeverityFormSet
+    fk_name = None
+    extra = 0
+
+
+class PolicySeverityInline(SeverityTermInline):
+    fk_name = "policy"
+    exclude = ["contract"]
+
+
+class ContractSeverityInline(SeverityTermInline):
+    fk_name = "contract"
+    exclude = ["policy"]
+    verbose_name_plural = "Severity terms (order form overrides)"
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "version",
+        "name",
+        "target_availability",
+        "credit_rule",
+        "effective_from",
+        "effective_to",
+    ]
+    list_filter = ["credit_rule", "denominator_basis"]
+    search_fields = ["code", "name"]
+    inlines = [CreditBandInline, PolicyExclusionInline, PolicySeverityInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "code",
+                    "version",
+                    "name",
+                    "source_document",
+                    "effective_from",
+                    "effective_to",
+                    "change_notice_days",
+                ]
+            },
+        ),
+        (
+            "Availability",
+            {
+                "fields": [
+                    "target_availability",
+                    "measurement_calendar",
+                    "denominator_basis",
+                    "downtime_starts_at",
+                    "significant_subset_pct",
+                    "counts_only_critical_services",
+                ]
+            },
+        ),
+        (
+            "Credits",
+            {
+                "fields": [
+                    "credit_rule",
+                    "credit_multiplier",
+                    "credit_cap_pct",
+                    "requires_paid_invoices",
+                    "credits_expire_on_termination",
+                    "credits_redeemable_for_cash",
+                    "credits_sole_remedy",
+                    "credit_applies_to",
+                ]
+            },
+        ),
+        (
+            "Support",
+            {
+                "fields": [
+                    "support_terms_in_order_form",
+                    "support_calendar",
+                    "support_language",
+                    "support_channels",
+                    "off_hours_severity1_channel",
+                    "unregistered_sender_severity",
+                    "support_notes",
+                    "filing_notice",
+                ]
+            },
+        ),
+        (
+            "Data protection",
+            {
+                "fields": [
+                    "backup_retention_days",
+                    "backup_frequency",
+                    "rpo_hours",
+                    "status_page_url",
+                ]
+            },
+        ),
+    ]
+
+
+class ContractLineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if not any(True for _ in _live_forms(self)):
+            raise ValidationError("A contract needs at least one service line.")
+
+
+class ContractLineInline(admin.TabularInline):
+    model = ContractLine
+    formset = ContractLineFormSet
+    extra = 1
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "customer",
+        "policy",
+        "start_date",
+        "end_date",
+        "terminated_on",
+        "currency",
+    ]
+    list_filter = ["policy__code", "currency"]
+    search_fields = ["reference", "customer__name"]
+    autocomplete_fields = ["customer"]
+    inlines = [ContractLineInline, ContractSeverityInline]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "billing_emails", "is_active"]
+    search_fields = ["name"]
+    filter_horizontal = ["account_managers"]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "critical"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "customer",
+        "period_start",
+        "period_end",
+        "amount",
+        "currency",
+        "due_on",
+        "paid_at",
+    ]
+    list_filter = ["currency"]
+    search_fields = ["number", "customer__name"]
+    autocomplete_fields = ["customer"]
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    list_display = ["username", "email", "customer", "customer_role", "is_staff", "is_active"]
+    list_filter = ["is_staff", "customer_role", "groups"]
+    fieldsets = [
+        *UserAdmin.fieldsets,
+        ("Organisation", {"fields": ["customer", "customer_role", "time_zone"]}),
+    ]
+    autocomplete_fields = ["customer"]

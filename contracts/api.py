@@ -1,0 +1,297 @@
+"""The contracts REST API under /api/v1/: thin viewsets that parse, call a service or a
+selector, and render.
+
+Reading: staff (any staff role) read everything. A customer person reads their own
+organisation, its contracts and invoices (another organisation's object is a 404, never
+a 403 that would confirm it exists) and the shared catalog (services, policies);
+calendars are for staff. Writing is staff-only: the admin role for customers, services,
+calendars and policies; admin or account manager for contracts and invoices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contracts import api_selectors, roles, services
+from contracts.filters import (
+    ContractFilter,
+    CustomerFilter,
+    InvoiceFilter,
+    PolicyFilter,
+    ServiceFilter,
+)
+from contracts.models import Calendar, Contract, Customer, Invoice, Service, SLAPolicy
+from contracts.serializers import (
+    CalendarInputSerializer,
+    CalendarReplaceInputSerializer,
+    CalendarSerializer,
+    ContractInputSerializer,
+    ContractSerializer,
+    CustomerInputSerializer,
+    CustomerSerializer,
+    CustomerUpdateInputSerializer,
+    InvoiceInputSerializer,
+    InvoiceSerializer,
+    PolicyInputSerializer,
+    PolicySerializer,
+    PolicyVersionQuerySerializer,
+    ServiceInputSerializer,
+    ServiceSerializer,
+)
+
+
+class RolePermission(BasePermission):
+    """Reads need a signed-in person (staff only where the viewset says so); writes need
+    one of the viewset's ``write_roles``. Which rows a reader sees is the queryset's job."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in SAFE_METHODS:
+            return not view.staff_only_reads or roles.is_staff_member(user)
+        return bool(roles.staff_roles(user) & view.write_roles)
+
+
+class TenantScopedQuerysetMixin:
+    """The one tenant rule of the API; every viewset's ``get_queryset`` goes through it."""
+
+    request: Request
+
+    def scope(self, queryset: QuerySet, customer_field: str | None = "customer") -> QuerySet:
+        """Rows the requester may see.
+
+        ``customer_field`` is the path from the model to its Customer (``"pk"`` for the
+        Customer itself). A customer person sees their organisation's rows only, staff see
+        every row, anyone else none. ``None`` marks shared catalog data (services,
+        policies, calendars) that belongs to no customer: the permission alone decides.
+        """
+        user = self.request.user
+        if not user.is_authenticated:
+            return queryset.none()
+        if customer_field is None:
+            return queryset
+        if user.customer_id is not None:
+            return queryset.filter(**{customer_field: user.customer_id})
+        if roles.is_staff_member(user):
+            return queryset
+        return queryset.none()
+
+
+class ContractsViewSet(TenantScopedQuerysetMixin, viewsets.GenericViewSet):
+    permission_classes = [RolePermission]
+    write_roles: frozenset[str] = frozenset({roles.ADMIN})
+    staff_only_reads = False
+
+    def parse(self, serializer_class: type[serializers.Serializer], **kwargs: Any) -> dict:
+        serializer = serializer_class(
+            data=self.request.data, context=self.get_serializer_context(), **kwargs
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def respond(self, instance: Model, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(instance).data, status=status_code)
+
+
+def _severity_specs(rows: list[dict[str, Any]]) -> list[services.SeveritySpec]:
+    return [
+        services.SeveritySpec(
+            severity=row["severity"],
+            name=row["name"],
+            description=row["description"],
+            around_the_clock=row["around_the_clock"],
+            response=(row["response"]["value"], row["response"]["unit"]),
+            resolution=(row["resolution"]["value"], row["resolution"]["unit"]),
+        )
+        for row in rows
+    ]
+
+
+def _created_or_replaced(existed: bool) -> int:
+    return status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+
+
+# ---------------------------------------------------------------- customers & services
+
+
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContractsViewSet):
+    queryset = Customer.objects.prefetch_related("account_managers")
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        return self.scope(super().get_queryset(), customer_field="pk")
+
+    @extend_schema(request=CustomerInputSerializer, responses={201: CustomerSerializer})
+    def create(self, request: Request) -> Response:
+        customer = services.customer_create(**self.parse(CustomerInputSerializer))
+        return self.respond(customer, status.HTTP_201_CREATED)
+
+    @extend_schema(request=CustomerUpdateInputSerializer, responses=CustomerSerializer)
+    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+        customer = self.get_object()
+        changes = self.parse(CustomerUpdateInputSerializer, partial=partial)
+        return self.respond(services.customer_update(customer=customer, **changes))
+
+    @extend_schema(request=CustomerUpdateInputSerializer, responses=CustomerSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self.update(request, pk, partial=True)
+
+
+class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContractsViewSet):
+    queryset = Service.objects.all()
+    serializer_class = ServiceSerializer
+    filterset_class = ServiceFilter
+
+    def get_queryset(self) -> QuerySet[Service]:
+        return self.scope(super().get_queryset(), customer_field=None)
+
+    @extend_schema(request=ServiceInputSerializer, responses={201: ServiceSerializer})
+    def create(self, request: Request) -> Response:
+        service = services.service_create(**self.parse(ServiceInputSerializer))
+        return self.respond(service, status.HTTP_201_CREATED)
+
+
+# ---------------------------------------------------------------- calendars & policies
+
+
+class CalendarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContractsViewSet):
+    """POST creates a calendar or replaces the one with that code; PUT replaces by URL."""
+
+    queryset = Calendar.objects.prefetch_related("intervals", "custom_holidays")
+    serializer_class = CalendarSerializer
+    lookup_field = "code"
+    staff_only_reads = True
+
+    def get_queryset(self) -> QuerySet[Calendar]:
+        return self.scope(super().get_queryset(), customer_field=None)
+
+    @extend_schema(
+        request=CalendarInputSerializer,
+        responses={200: CalendarSerializer, 201: CalendarSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        data = self.parse(CalendarInputSerializer)
+        existed = self.get_queryset().filter(code=data["code"]).exists()
+        return self.respond(self._upsert(data), _created_or_replaced(existed))
+
+    @extend_schema(request=CalendarReplaceInputSerializer, responses=CalendarSerializer)
+    def update(self, request: Request, code: str) -> Response:
+        calendar = self.get_object()
+        data = self.parse(CalendarReplaceInputSerializer)
+        return self.respond(self._upsert({**data, "code": calendar.code}))
+
+    @staticmethod
+    def _upsert(data: dict[str, Any]) -> Calendar:
+        holidays = [(h["date"], h["name"]) for h in data.pop("custom_holidays", [])]
+        spec = services.CalendarSpec(**data, custom_holidays=holidays)
+        return services.calendar_upsert(spec)
+
+
+class PolicyViewSet(mixins.ListModelMixin, ContractsViewSet):
+    """The SLA catalog. A code names a policy; each change is a new version. POST creates
+    a version, or rewrites one that no contract uses yet."""
+
+    queryset = (
+        SLAPolicy.objects.select_related("measurement_calendar", "support_calendar")
+        .prefetch_related("bands", "exclusions", "severities")
+        .order_by("code", "-version")
+    )
+    serializer_class = PolicySerializer
+    filterset_class = PolicyFilter
+    lookup_field = "code"
+
+    def get_queryset(self) -> QuerySet[SLAPolicy]:
+        return self.scope(super().get_queryset(), customer_field=None)
+
+    def get_object(self) -> SLAPolicy:
+        query = PolicyVersionQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        policy = api_selectors.policy_version(
+            queryset=self.get_queryset(),
+            code=self.kwargs["code"],
+            version=query.validated_data.get("version"),
+        )
+        if policy is None:
+            raise Http404
+        self.check_object_permissions(self.request, policy)
+        return policy
+
+    @extend_schema(
+        parameters=[PolicyVersionQuerySerializer],
+        description="The latest version of the policy, or the one asked for with ?version=.",
+    )
+    def retrieve(self, request: Request, code: str) -> Response:
+        return self.respond(self.get_object())
+
+    @extend_schema(
+        request=PolicyInputSerializer,
+        responses={200: PolicySerializer, 201: PolicySerializer},
+    )
+    def create(self, request: Request) -> Response:
+        terms = self.parse(PolicyInputSerializer)
+        bands = [(b["lower_pct"], b["upper_pct"], b["credit_pct"]) for b in terms.pop("bands", [])]
+        exclusions = [services.ExclusionSpec(**e) for e in terms.pop("exclusions", [])]
+        severities = _severity_specs(terms.pop("severities", []))
+        existed = api_selectors.policy_version(code=terms["code"], version=terms["version"])
+        policy = services.policy_upsert(
+            terms=terms, bands=bands, exclusions=exclusions, severities=severities
+        )
+        return self.respond(policy, _created_or_replaced(existed is not None))
+
+
+# ---------------------------------------------------------------- contracts & invoices
+
+
+class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContractsViewSet):
+    queryset = (
+        Contract.objects.select_related("policy", "support_calendar")
+        .prefetch_related("lines", "severities")
+        .order_by("customer__name", "start_date", "pk")
+    )
+    serializer_class = ContractSerializer
+    filterset_class = ContractFilter
+    write_roles = frozenset({roles.ADMIN, roles.ACCOUNT_MANAGER})
+
+    def get_queryset(self) -> QuerySet[Contract]:
+        return self.scope(super().get_queryset(), customer_field="customer")
+
+    @extend_schema(request=ContractInputSerializer, responses={201: ContractSerializer})
+    def create(self, request: Request) -> Response:
+        data = self.parse(ContractInputSerializer)
+        code, version = data.pop("policy"), data.pop("policy_version", None)
+        policy = api_selectors.policy_version(code=code, version=version)
+        if policy is None:
+            wanted = code if version is None else f"{code} v{version}"
+            raise serializers.ValidationError({"policy": [f"There is no SLA policy {wanted}."]})
+        contract = services.contract_create(
+            policy=policy,
+            lines=[(line["service"], line["monthly_fee"]) for line in data.pop("lines")],
+            severities=_severity_specs(data.pop("severities", [])),
+            **data,
+        )
+        return self.respond(contract, status.HTTP_201_CREATED)
+
+
+class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContractsViewSet):
+    queryset = Invoice.objects.all()
+    serializer_class = InvoiceSerializer
+    filterset_class = InvoiceFilter
+    write_roles = frozenset({roles.ADMIN, roles.ACCOUNT_MANAGER})
+
+    def get_queryset(self) -> QuerySet[Invoice]:
+        return self.scope(super().get_queryset(), customer_field="customer")
+
+    @extend_schema(request=InvoiceInputSerializer, responses={201: InvoiceSerializer})
+    def create(self, request: Request) -> Response:
+        invoice = services.invoice_create(**self.parse(InvoiceInputSerializer))
+        return self.respond(invoice, status.HTTP_201_CREATED)

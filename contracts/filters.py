@@ -1,0 +1,71 @@
+"""Query filters of the contracts API (django-filter)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import django_filters as filters
+from django.db.models import Q, QuerySet
+
+from contracts.models import Contract, Customer, Invoice, Service, SLAPolicy
+
+
+class CustomerFilter(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Customer
+        fields = ["name", "is_active"]
+
+
+class ServiceFilter(filters.FilterSet):
+    class Meta:
+        model = Service
+        fields = ["code", "critical"]
+
+
+class PolicyFilter(filters.FilterSet):
+    class Meta:
+        model = SLAPolicy
+        fields = ["code", "credit_rule"]
+
+
+class ContractFilter(filters.FilterSet):
+    # Plain ids rather than model choices: a customer person asking about another
+    # organisation's id gets an empty list, not a 400 that would confirm it exists.
+    customer = filters.NumberFilter(field_name="customer_id")
+    policy = filters.CharFilter(field_name="policy__code", help_text="SLA policy code.")
+    active_on = filters.DateFilter(
+        method="filter_active_on",
+        help_text="Contracts in force on this date (started, not ended, not terminated).",
+    )
+
+    class Meta:
+        model = Contract
+        fields = ["customer", "policy", "active_on"]
+
+    def filter_active_on(self, queryset: QuerySet[Contract], name: str, value: date):
+        # end_date and terminated_on are both the last day in force (inclusive).
+        return queryset.filter(
+            Q(start_date__lte=value),
+            Q(end_date__isnull=True) | Q(end_date__gte=value),
+            Q(terminated_on__isnull=True) | Q(terminated_on__gte=value),
+        )
+
+
+class InvoiceFilter(filters.FilterSet):
+    customer = filters.NumberFilter(field_name="customer_id")
+    contract = filters.NumberFilter(field_name="contract_id")
+    paid = filters.BooleanFilter(
+        field_name="paid_at", lookup_expr="isnull", exclude=True, help_text="Paid (true) or not."
+    )
+    due_before = filters.DateFilter(
+        field_name="due_on", lookup_expr="lte", help_text="Due on or before this date."
+    )
+    due_after = filters.DateFilter(
+        field_name="due_on", lookup_expr="gte", help_text="Due on or after this date."
+    )
+
+    class Meta:
+        model = Invoice
+        fields = ["customer", "contract", "paid", "due_before", "due_after"]
