@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from contracts import calendars
 from contracts.models import (
@@ -47,15 +48,16 @@ def _live_forms(formset: forms.BaseInlineFormSet):
         yield form
 
 
-class ClockField(forms.CharField):
+class ClockField(forms.Field):
     """HH:MM, 00:00–24:00, stored as minutes after midnight."""
+
+    widget = forms.TextInput(attrs={"size": 5, "placeholder": "HH:MM"})
 
     def prepare_value(self, value):
         return format_clock(value) if isinstance(value, int) else value
 
     def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
+        if value in self.empty_values:
             return None
         try:
             return parse_clock(value)
@@ -64,8 +66,8 @@ class ClockField(forms.CharField):
 
 
 class OpeningIntervalForm(forms.ModelForm):
-    start_minute = ClockField(label="Opens (HH:MM)", max_length=5)
-    end_minute = ClockField(label="Closes (HH:MM, 24:00 = midnight)", max_length=5)
+    start_minute = ClockField(label="Opens (HH:MM)")
+    end_minute = ClockField(label="Closes (HH:MM, 24:00 = midnight)")
 
     class Meta:
         model = OpeningInterval
@@ -189,6 +191,7 @@ class SLAPolicyAdmin(admin.ModelAdmin):
     list_filter = ["credit_rule", "denominator_basis"]
     search_fields = ["code", "name"]
     inlines = [CreditBandInline, PolicyExclusionInline, PolicySeverityInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (
             None,

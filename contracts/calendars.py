@@ -166,8 +166,11 @@ class BusinessCalendar:
 
     ``holidays`` is anything supporting ``date in holidays``: a list or set of
     local dates, or a ``holidays.HolidayBase`` (which expands years lazily).
-    Per-date UTC spans are computed once per instance and cached, so repeated
-    questions about the same dates cost dictionary lookups.
+    Per-date UTC spans are computed once per instance and cached (a plain dict,
+    cleared when it grows past ``_CACHE_DAYS`` dates), so repeated questions about
+    the same dates cost dictionary lookups: build one calendar per definition and
+    reuse it, and do not mutate ``holidays`` afterwards. Sharing an instance across
+    threads is safe: a race only computes a date twice.
     """
 
     def __init__(

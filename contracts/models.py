@@ -326,7 +326,11 @@ class SLAPolicy(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(credit_rule="tiered", credit_multiplier__isnull=True)
-                | Q(credit_rule="multiplier", credit_multiplier__gt=0),
+                | Q(
+                    credit_rule="multiplier",
+                    credit_multiplier__isnull=False,
+                    credit_multiplier__gt=0,
+                ),
                 name="policy_multiplier_iff_multiplier_rule",
                 violation_error_message="A multiplier credit rule needs a positive multiplier; a tiered rule has none.",
             ),
@@ -554,13 +558,25 @@ class SeverityTerm(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(response_unit="none", response_value__isnull=True)
-                | (Q(response_unit__in=["minutes", "business_days"], response_value__gt=0)),
+                | (
+                    Q(
+                        response_unit__in=["minutes", "business_days"],
+                        response_value__isnull=False,
+                        response_value__gt=0,
+                    )
+                ),
                 name="severity_response_target",
                 violation_error_message="A response target needs a positive value, or the unit 'none' and no value.",
             ),
             models.CheckConstraint(
                 condition=Q(resolution_unit="none", resolution_value__isnull=True)
-                | (Q(resolution_unit__in=["minutes", "business_days"], resolution_value__gt=0)),
+                | (
+                    Q(
+                        resolution_unit__in=["minutes", "business_days"],
+                        resolution_value__isnull=False,
+                        resolution_value__gt=0,
+                    )
+                ),
                 name="severity_resolution_target",
                 violation_error_message="A resolution target needs a positive value, or the unit 'none' and no value.",
             ),

@@ -152,13 +152,17 @@ def _set_active(request: HttpRequest, user_id: int, *, active: bool) -> HttpResp
         person.refresh_from_db()
         form = PersonRoleForm(initial={"role": person.customer_role})
         return _render_person(request, person, form, status_errors=exc.messages)
-    state = "reactivated and can sign in again" if active else "deactivated and can no longer sign in"
+    state = (
+        "reactivated and can sign in again" if active else "deactivated and can no longer sign in"
+    )
     messages.success(request, f"{_name(person)} was {state}.")
     return redirect("portal-person", user_id=person.pk)
 
 
 def _render_person(
-    request: HttpRequest, person: User, role_form: PersonRoleForm,
+    request: HttpRequest,
+    person: User,
+    role_form: PersonRoleForm,
     status_errors: list[str] | None = None,
 ) -> HttpResponse:
     return render(

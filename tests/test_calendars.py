@@ -358,7 +358,11 @@ def test_a_twenty_year_span_costs_days_not_minutes():
         ),
         ("UTC", {"mon": [("17:00", "09:00")]}, "reversed interval 17:00-09:00 on mon"),
         ("UTC", {"mon": [("09:00", "09:00")]}, "reversed interval 09:00-09:00 on mon"),
-        ("Mars/Olympus_Mons", {"mon": [("09:00", "17:00")]}, "unknown time zone 'Mars/Olympus_Mons'"),
+        (
+            "Mars/Olympus_Mons",
+            {"mon": [("09:00", "17:00")]},
+            "unknown time zone 'Mars/Olympus_Mons'",
+        ),
         ("", {"mon": [("09:00", "17:00")]}, "time zone is missing"),
         ("UTC", {"monday": [("09:00", "17:00")]}, "unknown weekday 'monday'"),
         ("UTC", {"mon": [("9am", "17:00")]}, "malformed time '9am' on mon"),
@@ -379,7 +383,9 @@ def test_the_validators_are_usable_without_building_a_calendar():
     validate_time_zone("America/Chicago")
     with pytest.raises(CalendarError, match="unknown time zone"):
         validate_time_zone("America")
-    weekly = parse_hours({"mon": [("09:00", "12:00"), ("12:00", "17:30:15")], 6: [("00:00", "24:00")]})
+    weekly = parse_hours(
+        {"mon": [("09:00", "12:00"), ("12:00", "17:30:15")], 6: [("00:00", "24:00")]}
+    )
     assert weekly[0] == ((9 * 3600, 17 * 3600 + 30 * 60 + 15),)  # touching intervals merge
     assert weekly[6] == ((0, 86400),)
     assert weekly[1:6] == ((),) * 5

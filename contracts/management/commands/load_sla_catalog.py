@@ -14,10 +14,11 @@ class Command(BaseCommand):
             result = catalog_load(options["file"])
         except CatalogError as exc:
             raise CommandError(f"Catalog not loaded, nothing saved: {exc}") from None
-        for label in result.created:
-            self.stdout.write(f"created   {label}")
-        for label in result.updated:
-            self.stdout.write(f"updated   {label}")
+        if options["verbosity"] > 1:
+            for label in result.created:
+                self.stdout.write(f"created   {label}")
+            for label in result.updated:
+                self.stdout.write(f"updated   {label}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"SLA catalog: {len(result.created)} created, {len(result.updated)} updated, "
