@@ -86,7 +86,10 @@ class TenantScopedQuerysetMixin:
         return queryset.none()
 
 
-class ContractsViewSet(TenantScopedQuerysetMixin, viewsets.GenericViewSet):
+class BaseViewSet(TenantScopedQuerysetMixin, viewsets.GenericViewSet):
+    """Reads render ``serializer_class``; writes parse an input serializer, call a service
+    and render what it returns."""
+
     permission_classes = [RolePermission]
     write_roles: frozenset[str] = frozenset({roles.ADMIN})
     staff_only_reads = False
@@ -123,7 +126,7 @@ def _created_or_replaced(existed: bool) -> int:
 # ---------------------------------------------------------------- customers & services
 
 
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContractsViewSet):
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     queryset = Customer.objects.prefetch_related("account_managers")
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
@@ -147,7 +150,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Contract
         return self.update(request, pk, partial=True)
 
 
-class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContractsViewSet):
+class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     queryset = Service.objects.all()
     serializer_class = ServiceSerializer
     filterset_class = ServiceFilter
@@ -164,7 +167,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Contracts
 # ---------------------------------------------------------------- calendars & policies
 
 
-class CalendarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContractsViewSet):
+class CalendarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """POST creates a calendar or replaces the one with that code; PUT replaces by URL."""
 
     queryset = Calendar.objects.prefetch_related("intervals", "custom_holidays")
@@ -197,7 +200,7 @@ class CalendarViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Contract
         return services.calendar_upsert(spec)
 
 
-class PolicyViewSet(mixins.ListModelMixin, ContractsViewSet):
+class PolicyViewSet(mixins.ListModelMixin, BaseViewSet):
     """The SLA catalog. A code names a policy; each change is a new version. POST creates
     a version, or rewrites one that no contract uses yet."""
 
@@ -252,7 +255,7 @@ class PolicyViewSet(mixins.ListModelMixin, ContractsViewSet):
 # ---------------------------------------------------------------- contracts & invoices
 
 
-class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContractsViewSet):
+class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     queryset = (
         Contract.objects.select_related("policy", "support_calendar")
         .prefetch_related("lines", "severities")
@@ -282,7 +285,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Contract
         return self.respond(contract, status.HTTP_201_CREATED)
 
 
-class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContractsViewSet):
+class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     queryset = Invoice.objects.all()
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter

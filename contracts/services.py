@@ -538,9 +538,10 @@ def contract_create(
         currency=currency,
         support_calendar=support_calendar,
     )
-    _clean(contract)
-    if contract.end_date is not None and contract.end_date < contract.start_date:
+    # Named-field checks first: the constraint-level message would not say which field.
+    if end_date is not None and start_date is not None and end_date < start_date:
         raise ValidationError({"end_date": ["The contract cannot end before it starts."]})
+    _clean(contract)
     line_list = [(service, _decimal(fee, "lines")) for service, fee in lines]
     if not line_list:
         raise ValidationError({"lines": ["A contract needs at least one service line."]})
@@ -587,12 +588,12 @@ def invoice_create(
         due_on=due_on,
         paid_at=paid_at,
     )
-    _clean(invoice)
-    if invoice.period_end < invoice.period_start:
+    if period_start and period_end and period_end < period_start:
         raise ValidationError({"period_end": ["The period cannot end before it starts."]})
-    if invoice.due_on < invoice.issued_on:
+    if issued_on and due_on and due_on < issued_on:
         raise ValidationError({"due_on": ["An invoice cannot fall due before it is issued."]})
     if invoice.amount < 0:
         raise ValidationError({"amount": ["An invoice amount cannot be negative."]})
+    _clean(invoice)
     invoice.save()
     return invoice

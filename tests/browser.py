@@ -10,7 +10,7 @@ Use them from a test module::
         expect(page.get_by_role("heading", level=1)).to_have_text(...)
         screenshot(page, "portal-home")
 
-``page`` opens a fresh browser context (own cookies) per test, against
+``browser`` is one headless Chromium per test module; ``page`` opens a fresh browser context (own cookies) per test, against
 pytest-django's ``live_server`` (which makes the test use ``transactional_db``, so
 rows created in the test are visible to the server thread). Screenshots go to
 ``tests/artifacts/<name>.png`` (git-ignored).
@@ -49,7 +49,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Browser]:
     need(
         importlib.util.find_spec("playwright") is not None,
@@ -58,10 +58,12 @@ def browser(chromium_path: str) -> Iterator[Browser]:
     )
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop running in the test thread, which
-    # makes Django refuse ORM calls from that thread (factories, refresh_from_db)
-    # as if they came from async code. They are plain sync calls, so allow them
-    # while the browser is up, and put the setting back afterwards.
+    # Playwright's sync API keeps an event loop running in the test thread from start
+    # to stop, which makes Django refuse ORM calls from that thread (factories,
+    # refresh_from_db) as if they came from async code. They are plain sync calls,
+    # so allow them while the browser is up. Module scope, not session scope: the
+    # loop and the variable must be gone before other modules' tests run, or their
+    # ORM calls fail and subprocesses inherit the variable (check --deploy rejects it).
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:

@@ -475,6 +475,38 @@ def test_bad_credit_bands_are_refused_and_nothing_saved(admin_user, calendar, ba
     assert not SLAPolicy.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"credit_rule": "multiplier", "bands": []}, "needs a positive multiplier"),
+        (
+            {
+                "severities": [
+                    {
+                        "severity": 1,
+                        "name": "Critical",
+                        "description": "Down.",
+                        "response": {"value": None, "unit": "minutes"},
+                        "resolution": {"value": None, "unit": "none"},
+                    }
+                ]
+            },
+            "A response target needs a positive value",
+        ),
+        ({"measurement_calendar": "nope"}, "nope"),
+    ],
+)
+def test_incomplete_policy_terms_are_refused_and_nothing_saved(
+    admin_user, calendar, changes, words
+):
+    response = client_for(admin_user).post(
+        f"{API}policies/", policy_payload(**changes), format="json"
+    )
+    assert response.status_code == 400
+    assert words in errors_text(response)
+    assert not SLAPolicy.objects.exists()
+
+
 def test_account_manager_creates_a_contract_on_the_latest_policy_version(
     account_manager, customer, policy
 ):
