@@ -1,27 +1,11 @@
-"""Customers, people, services, calendars, SLA policies, contracts and invoices.
-
-Every invariant that fits in one row is a database constraint. Invariants that
-span rows (opening intervals that must not overlap, credit bands that must tile
-0–100 %) are checked by ``contracts.terms`` / ``contracts.calendars`` in the
-services, the admin and the API alike.
-"""
+"""SLA policies: one version of an SLA document expressed as data."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.contrib.auth.models import AbstractUser
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from contracts.validators import (
-    CURRENCIES,
-    validate_currency,
-    validate_email_list,
-    validate_holiday_country,
-    validate_time_zone,
-)
+from contracts.models.schedules import Calendar
 
 
 class DowntimeCategory(models.TextChoices):
@@ -36,184 +20,6 @@ class DowntimeCategory(models.TextChoices):
     REPORTING_CONFIG = "reporting_config", "Reporting, configuration or user management"
     SCHEDULED_MAINTENANCE = "scheduled_maintenance", "Scheduled maintenance"
     CUSTOMER_AUTHORIZED = "customer_authorized", "Authorised by the customer (excused)"
-
-
-class Customer(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    billing_emails = models.TextField(
-        validators=[validate_email_list],
-        help_text="Billing contacts, separated by commas.",
-    )
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    account_managers = models.ManyToManyField(
-        "contracts.User",
-        blank=True,
-        related_name="managed_customers",
-        limit_choices_to={"groups__name": "account_manager"},
-    )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(name=""),
-                name="customer_name_not_blank",
-                violation_error_message="Give the customer a name.",
-            ),
-            models.CheckConstraint(
-                condition=~Q(billing_emails=""),
-                name="customer_billing_emails_not_blank",
-                violation_error_message="Give at least one billing e-mail.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def billing_email_list(self) -> list[str]:
-        return [e.strip() for e in self.billing_emails.replace(";", ",").split(",") if e.strip()]
-
-
-class User(AbstractUser):
-    """A person. Customer people belong to one organisation; staff belong to none and
-    carry their roles as groups (agent, operations, account_manager, admin)."""
-
-    class CustomerRole(models.TextChoices):
-        USER = "user", "Customer user"
-        ADMIN = "admin", "Customer admin"
-
-    customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
-    )
-    customer_role = models.CharField(max_length=10, choices=CustomerRole.choices, blank=True)
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(customer__isnull=True, customer_role="")
-                | Q(customer__isnull=False, customer_role__in=["user", "admin"]),
-                name="user_customer_role_matches_customer",
-                violation_error_message="A customer person needs a role (user or admin); staff have none.",
-            ),
-            models.CheckConstraint(
-                condition=Q(customer__isnull=True) | Q(is_staff=False, is_superuser=False),
-                name="user_customer_people_are_not_staff",
-                violation_error_message="Customer people cannot be staff.",
-            ),
-        ]
-
-    @property
-    def is_customer_admin(self) -> bool:
-        return self.customer_id is not None and self.customer_role == self.CustomerRole.ADMIN
-
-
-class Service(models.Model):
-    code = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=200, unique=True)
-    critical = models.BooleanField(
-        default=True, help_text="Downtime of a critical service counts towards availability."
-    )
-    description = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Calendar(models.Model):
-    """A zone, weekly opening intervals and holidays; 24x7 is a calendar too."""
-
-    code = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=200)
-    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
-    holiday_country = models.CharField(
-        max_length=3,
-        blank=True,
-        validators=[validate_holiday_country],
-        help_text="ISO country code whose public holidays close the calendar (e.g. US).",
-    )
-    holiday_subdivision = models.CharField(max_length=10, blank=True)
-
-    class Meta:
-        ordering = ["code"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(holiday_subdivision="") | ~Q(holiday_country=""),
-                name="calendar_subdivision_needs_country",
-                violation_error_message="A holiday subdivision needs a holiday country.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.time_zone})"
-
-
-class OpeningInterval(models.Model):
-    """Open from ``start_minute`` to ``end_minute`` (minutes after local midnight, end
-    1440 = 24:00) on ``weekday`` (0 = Monday)."""
-
-    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="intervals")
-    weekday = models.PositiveSmallIntegerField(
-        choices=[(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
-    )
-    start_minute = models.PositiveSmallIntegerField()
-    end_minute = models.PositiveSmallIntegerField()
-
-    class Meta:
-        ordering = ["calendar", "weekday", "start_minute"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(weekday__lte=6),
-                name="interval_weekday_0_6",
-                violation_error_message="Weekday must be 0 (Monday) to 6 (Sunday).",
-            ),
-            models.CheckConstraint(
-                condition=Q(start_minute__lt=F("end_minute")),
-                name="interval_end_after_start",
-                violation_error_message="An opening interval must end after it starts.",
-            ),
-            models.CheckConstraint(
-                condition=Q(end_minute__lte=1440),
-                name="interval_within_day",
-                violation_error_message="An opening interval must end by 24:00.",
-            ),
-            models.UniqueConstraint(
-                fields=["calendar", "weekday", "start_minute"],
-                name="interval_unique_start",
-                violation_error_message="Two opening intervals start at the same time on that day.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        day = self.get_weekday_display()
-        return f"{day} {self.start_minute // 60:02d}:{self.start_minute % 60:02d}–{self.end_minute // 60:02d}:{self.end_minute % 60:02d}"
-
-
-class CalendarHoliday(models.Model):
-    """A custom closed date, on top of the country's public holidays."""
-
-    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="custom_holidays")
-    date = models.DateField()
-    name = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["date"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["calendar", "date"],
-                name="holiday_unique_date",
-                violation_error_message="That date is already a holiday of this calendar.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.date} {self.name}".strip()
 
 
 class SLAPolicy(models.Model):
@@ -438,77 +244,6 @@ class TargetUnit(models.TextChoices):
     NONE = "none", "no target"
 
 
-class Contract(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contracts")
-    policy = models.ForeignKey(SLAPolicy, on_delete=models.PROTECT, related_name="contracts")
-    reference = models.CharField(max_length=50, unique=True)
-    start_date = models.DateField()
-    end_date = models.DateField(
-        null=True, blank=True, help_text="Last day of the term (inclusive); empty: open-ended."
-    )
-    terminated_on = models.DateField(null=True, blank=True)
-    currency = models.CharField(max_length=3, validators=[validate_currency])
-    support_calendar = models.ForeignKey(
-        Calendar,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="Overrides the policy's support calendar (order-form support terms).",
-    )
-    services = models.ManyToManyField(Service, through="ContractLine", related_name="contracts")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["customer__name", "start_date"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
-                name="contract_ends_after_start",
-                violation_error_message="The contract cannot end before it starts.",
-            ),
-            models.CheckConstraint(
-                condition=Q(terminated_on__isnull=True) | Q(terminated_on__gte=F("start_date")),
-                name="contract_terminated_after_start",
-                violation_error_message="The contract cannot be terminated before it starts.",
-            ),
-            models.CheckConstraint(
-                condition=Q(currency__in=CURRENCIES),
-                name="contract_currency",
-                violation_error_message="Unsupported currency.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.reference} — {self.customer}"
-
-
-class ContractLine(models.Model):
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="lines")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="contract_lines")
-    monthly_fee = models.DecimalField(
-        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
-    )
-
-    class Meta:
-        ordering = ["contract", "service__name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["contract", "service"],
-                name="line_unique_service",
-                violation_error_message="A service appears on two lines of the contract.",
-            ),
-            models.CheckConstraint(
-                condition=Q(monthly_fee__gte=0),
-                name="line_fee_not_negative",
-                violation_error_message="A monthly fee cannot be negative.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.service} at {self.monthly_fee}/month"
-
-
 class SeverityTerm(models.Model):
     """What a severity means and its response/resolution targets, for a policy or (when
     the policy leaves support to the order form) for one contract."""
@@ -517,7 +252,11 @@ class SeverityTerm(models.Model):
         SLAPolicy, null=True, blank=True, on_delete=models.CASCADE, related_name="severities"
     )
     contract = models.ForeignKey(
-        Contract, null=True, blank=True, on_delete=models.CASCADE, related_name="severities"
+        "contracts.Contract",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="severities",
     )
     severity = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=100)
@@ -584,44 +323,3 @@ class SeverityTerm(models.Model):
 
     def __str__(self) -> str:
         return f"Severity {self.severity} — {self.name}"
-
-
-class Invoice(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="invoices")
-    number = models.CharField(max_length=50, unique=True)
-    period_start = models.DateField()
-    period_end = models.DateField()
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3, validators=[validate_currency])
-    issued_on = models.DateField()
-    due_on = models.DateField()
-    paid_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-issued_on", "number"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(period_end__gte=F("period_start")),
-                name="invoice_period_order",
-                violation_error_message="The invoice period cannot end before it starts.",
-            ),
-            models.CheckConstraint(
-                condition=Q(due_on__gte=F("issued_on")),
-                name="invoice_due_after_issue",
-                violation_error_message="An invoice cannot fall due before it is issued.",
-            ),
-            models.CheckConstraint(
-                condition=Q(amount__gte=0),
-                name="invoice_amount_not_negative",
-                violation_error_message="An invoice amount cannot be negative.",
-            ),
-            models.CheckConstraint(
-                condition=Q(currency__in=CURRENCIES),
-                name="invoice_currency",
-                violation_error_message="Unsupported currency.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.number

@@ -1,0 +1,126 @@
+"""Contracts (customer × policy version × service lines) and their invoices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from contracts.models.organisations import Customer, Service
+from contracts.models.policies import SLAPolicy
+from contracts.models.schedules import Calendar
+from contracts.validators import CURRENCIES, validate_currency
+
+
+class Contract(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contracts")
+    policy = models.ForeignKey(SLAPolicy, on_delete=models.PROTECT, related_name="contracts")
+    reference = models.CharField(max_length=50, unique=True)
+    start_date = models.DateField()
+    end_date = models.DateField(
+        null=True, blank=True, help_text="Last day of the term (inclusive); empty: open-ended."
+    )
+    terminated_on = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    support_calendar = models.ForeignKey(
+        Calendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Overrides the policy's support calendar (order-form support terms).",
+    )
+    services = models.ManyToManyField(Service, through="ContractLine", related_name="contracts")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer__name", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="contract_ends_after_start",
+                violation_error_message="The contract cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(terminated_on__isnull=True) | Q(terminated_on__gte=F("start_date")),
+                name="contract_terminated_after_start",
+                violation_error_message="The contract cannot be terminated before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__in=CURRENCIES),
+                name="contract_currency",
+                violation_error_message="Unsupported currency.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.customer}"
+
+
+class ContractLine(models.Model):
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="lines")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="contract_lines")
+    monthly_fee = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+
+    class Meta:
+        ordering = ["contract", "service__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "service"],
+                name="line_unique_service",
+                violation_error_message="A service appears on two lines of the contract.",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_fee__gte=0),
+                name="line_fee_not_negative",
+                violation_error_message="A monthly fee cannot be negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} at {self.monthly_fee}/month"
+
+
+class Invoice(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=50, unique=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_on", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="invoice_period_order",
+                violation_error_message="The invoice period cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=F("issued_on")),
+                name="invoice_due_after_issue",
+                violation_error_message="An invoice cannot fall due before it is issued.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="invoice_amount_not_negative",
+                violation_error_message="An invoice amount cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__in=CURRENCIES),
+                name="invoice_currency",
+                violation_error_message="Unsupported currency.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

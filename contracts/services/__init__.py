@@ -1,0 +1,44 @@
+"""Every write to customers, calendars, policies, contracts and invoices goes through here.
+
+Each function validates the whole object graph first (field validators, database
+constraints as Django can check them, and the cross-row rules in
+``contracts.terms`` / ``contracts.calendars``) and then writes atomically, so bad
+input never leaves a half-written record.
+"""
+
+from contracts.services.agreements import contract_create, invoice_create
+from contracts.services.organisations import (
+    customer_create,
+    customer_update,
+    customer_user_create,
+    customer_user_update,
+    roles_sync,
+    service_create,
+    user_create_staff,
+)
+from contracts.services.policies import (
+    ExclusionSpec,
+    SeveritySpec,
+    policy_terms_snapshot,
+    policy_upsert,
+)
+from contracts.services.schedules import CalendarSpec, calendar_snapshot, calendar_upsert
+
+__all__ = [
+    "CalendarSpec",
+    "ExclusionSpec",
+    "SeveritySpec",
+    "calendar_snapshot",
+    "calendar_upsert",
+    "contract_create",
+    "customer_create",
+    "customer_update",
+    "customer_user_create",
+    "customer_user_update",
+    "invoice_create",
+    "policy_terms_snapshot",
+    "policy_upsert",
+    "roles_sync",
+    "service_create",
+    "user_create_staff",
+]
