@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+from datetime import date
+from functools import lru_cache
+
+import holidays
 from django.db.models import Prefetch, QuerySet
 
 from contracts import roles
+from contracts.calendars import WEEKDAYS, BusinessCalendar
 from contracts.models import (
     Calendar,
     Contract,
@@ -15,6 +21,7 @@ from contracts.models import (
     SLAPolicy,
     User,
 )
+from contracts.terms import format_clock
 
 
 def customer_people(customer: Customer) -> QuerySet[User]:
@@ -52,3 +59,51 @@ def backoffice_counts() -> dict[str, int]:
         "invoice": Invoice.objects.count(),
         "user": User.objects.count(),
     }
+
+
+class CalendarHolidays(Container[date]):
+    """A country's public holidays (expanded year by year as asked) plus custom dates."""
+
+    def __init__(self, country: str, subdivision: str, custom: frozenset[date]) -> None:
+        self.custom = custom
+        self.public = (
+            holidays.country_holidays(country, subdiv=subdivision or None) if country else None
+        )
+
+    def __contains__(self, day: object) -> bool:
+        return day in self.custom or (self.public is not None and day in self.public)
+
+
+@lru_cache(maxsize=256)
+def _engine(
+    time_zone: str,
+    intervals: tuple[tuple[int, int, int], ...],
+    country: str,
+    subdivision: str,
+    custom: frozenset[date],
+) -> BusinessCalendar:
+    hours: dict[str, list[tuple[str, str]]] = {}
+    for weekday, start, end in intervals:
+        hours.setdefault(WEEKDAYS[weekday], []).append((format_clock(start), format_clock(end)))
+    return BusinessCalendar(
+        tz=time_zone, hours=hours, holidays=CalendarHolidays(country, subdivision, custom)
+    )
+
+
+def business_calendar_for(calendar: Calendar) -> BusinessCalendar:
+    """The engine for a stored calendar.
+
+    Engines are shared between calls while the calendar's definition is unchanged: each
+    keeps a per-date cache that makes repeated questions about the same days cheap.
+    """
+    intervals = tuple(
+        sorted(calendar.intervals.values_list("weekday", "start_minute", "end_minute"))
+    )
+    custom = frozenset(calendar.custom_holidays.values_list("date", flat=True))
+    return _engine(
+        calendar.time_zone,
+        intervals,
+        calendar.holiday_country,
+        calendar.holiday_subdivision,
+        custom,
+    )

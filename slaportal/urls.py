@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from contracts import views as contract_views
+from contracts.forms import InvitationForm
 
 api_patterns = [
     path("", include("contracts.api_urls")),
@@ -12,6 +14,12 @@ api_patterns = [
 
 urlpatterns = [
     path("", contract_views.home, name="home"),
+    # Invited people have no password yet; the reset form must reach them too.
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=InvitationForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
