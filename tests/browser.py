@@ -1,8 +1,10 @@
 """Playwright fixtures and helpers for browser tests (headless Chromium, sync API).
 
-Use them from a test module::
+tests/conftest.py registers this module as a plugin, so a test module only marks itself
+and imports the helpers::
 
-    pytest_plugins = ["tests.browser"]
+    from tests.browser import login, screenshot
+
     pytestmark = pytest.mark.browser
 
     def test_something(page, live_server, customer_user):

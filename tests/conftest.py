@@ -5,12 +5,30 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from tests.factories import CustomerFactory, CustomerUserFactory, StaffFactory
+from contracts import services
+from contracts.models import Calendar, Contract, Invoice, SLAPolicy
+from tests.api_helpers import WEEKDAY_HOURS, band_tuples, policy_terms
+from tests.factories import (
+    ContractFactory,
+    ContractLineFactory,
+    CustomerFactory,
+    CustomerUserFactory,
+    InvoiceFactory,
+    StaffFactory,
+)
+
+# Playwright fixtures (browser, page) for the browser tests; listed here, once, so pytest
+# loads and assert-rewrites the module before any test module imports its helpers.
+pytest_plugins = ["tests.browser"]
+# Helper modules with asserts of their own get pytest's assert messages too.
+pytest.register_assert_rewrite("tests.page_helpers")
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
@@ -90,3 +108,57 @@ def account_manager(db):
 @pytest.fixture
 def admin_user(db):
     return StaffFactory(role="admin")
+
+
+# ---------------------------------------------------------------- API data (test_api_*.py)
+
+
+@pytest.fixture
+def calendar(db) -> Calendar:
+    return services.calendar_upsert(
+        services.CalendarSpec(
+            code="help-desk",
+            name="Help desk",
+            time_zone="America/New_York",
+            hours=WEEKDAY_HOURS,
+            holiday_country="US",
+        )
+    )
+
+
+@pytest.fixture
+def policy(calendar) -> SLAPolicy:
+    return services.policy_upsert(
+        terms=policy_terms(calendar),
+        bands=band_tuples(),
+        exclusions=[services.ExclusionSpec("scheduled_maintenance", "removed", "§2.1")],
+        severities=[
+            services.SeveritySpec(
+                1, "Critical", "Down", True, (60, "minutes"), (4, "business_days")
+            )
+        ],
+    )
+
+
+@pytest.fixture
+def contract(customer, policy) -> Contract:
+    contract = ContractFactory(customer=customer, policy=policy, start_date=date(2026, 1, 1))
+    ContractLineFactory(contract=contract, monthly_fee=Decimal("1200.00"))
+    return contract
+
+
+@pytest.fixture
+def other_contract(other_customer, policy) -> Contract:
+    contract = ContractFactory(customer=other_customer, policy=policy)
+    ContractLineFactory(contract=contract)
+    return contract
+
+
+@pytest.fixture
+def invoice(contract) -> Invoice:
+    return InvoiceFactory(contract=contract, due_on=date(2026, 1, 31))
+
+
+@pytest.fixture
+def other_invoice(other_contract) -> Invoice:
+    return InvoiceFactory(contract=other_contract)

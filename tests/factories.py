@@ -8,7 +8,16 @@ from decimal import Decimal
 import factory
 from django.contrib.auth.models import Group
 
-from contracts.models import Contract, ContractLine, Customer, Invoice, Service, User
+from contracts.models import (
+    Calendar,
+    Contract,
+    ContractLine,
+    Customer,
+    Invoice,
+    Service,
+    SLAPolicy,
+    User,
+)
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -102,3 +111,28 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     currency = "USD"
     issued_on = date(2026, 1, 1)
     due_on = date(2026, 1, 31)
+
+
+def make_contract(customer, *, reference: str = "C-TEST-1", fees=("1250.00",)) -> Contract:
+    """A contract under a minimal tiered policy, with one line per fee."""
+    calendar, _ = Calendar.objects.get_or_create(
+        code="test-24x7", defaults={"name": "Always", "time_zone": "UTC"}
+    )
+    policy, _ = SLAPolicy.objects.get_or_create(
+        code="test-tiered",
+        version=1,
+        defaults={
+            "name": "Tiered Test SLA",
+            "effective_from": date(2025, 1, 1),
+            "target_availability": Decimal("99.500"),
+            "measurement_calendar": calendar,
+            "denominator_basis": "calendar_minutes",
+            "downtime_starts_at": "detection",
+            "credit_rule": "tiered",
+            "support_calendar": calendar,
+        },
+    )
+    contract = ContractFactory(customer=customer, policy=policy, reference=reference)
+    for fee in fees:
+        ContractLineFactory(contract=contract, service=ServiceFactory(), monthly_fee=Decimal(fee))
+    return contract

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-# tests.browser is both a plugin (its fixtures) and a module we import helpers from;
-# registering it for assert rewriting before that import keeps pytest from warning.
-# (Once tests/conftest.py lists it in pytest_plugins, these two lines can go.)
-pytest.register_assert_rewrite("tests.browser")
-pytest_plugins = ["tests.browser"]
-
-from tests.browser import login, screenshot  # noqa: E402
-from tests.factories import CustomerFactory, CustomerUserFactory  # noqa: E402
-from tests.test_people_and_roles import make_contract  # noqa: E402
+from tests.browser import login, screenshot
+from tests.factories import CustomerFactory, CustomerUserFactory, make_contract
 
 pytestmark = pytest.mark.browser
 

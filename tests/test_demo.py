@@ -43,7 +43,8 @@ def test_every_demo_login_lands_on_its_role_home(client, demo):
     for login in demo:
         client.logout()
         response = client.post(
-            "/accounts/login/", {"username": login.username, "password": DEMO_PASSWORD},
+            "/accounts/login/",
+            {"username": login.username, "password": DEMO_PASSWORD},
             follow=True,
         )
         assert response.redirect_chain[-1][0] == HOMES[login.role], login.username

@@ -1,0 +1,54 @@
+"""Helpers shared by the REST API tests (test_api_*.py); their fixtures live in conftest.py."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from rest_framework.test import APIClient
+
+from contracts.models import Calendar
+
+API = "/api/v1/"
+ENDPOINTS = ["customers", "services", "calendars", "policies", "contracts", "invoices"]
+WEEKDAY_HOURS = {day: [("03:00", "20:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
+BANDS = [
+    {"lower_pct": "99.500", "upper_pct": None, "credit_pct": "0.00"},
+    {"lower_pct": "98.000", "upper_pct": "99.500", "credit_pct": "5.00"},
+    {"lower_pct": "95.000", "upper_pct": "98.000", "credit_pct": "10.00"},
+    {"lower_pct": "90.000", "upper_pct": "95.000", "credit_pct": "35.00"},
+    {"lower_pct": "0.000", "upper_pct": "90.000", "credit_pct": "50.00"},
+]
+
+
+def client_for(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        # The backend that serves sessions (settings.AUTHENTICATION_BACKENDS): a login
+        # through one that is not listed there leaves the request anonymous.
+        client.force_login(user, backend="contracts.backends.PortalBackend")
+    return client
+
+
+def policy_terms(calendar: Calendar, **changes) -> dict:
+    return {
+        "code": "tiered",
+        "version": 1,
+        "name": "Tiered SLA",
+        "effective_from": date(2026, 1, 1),
+        "target_availability": Decimal("99.500"),
+        "measurement_calendar": calendar,
+        "denominator_basis": "calendar_minutes",
+        "downtime_starts_at": "detection",
+        "credit_rule": "tiered",
+        "support_calendar": calendar,
+        **changes,
+    }
+
+
+def band_tuples() -> list[tuple]:
+    return [(b["lower_pct"], b["upper_pct"], b["credit_pct"]) for b in BANDS]
+
+
+def errors_text(response) -> str:
+    return str(response.json())
