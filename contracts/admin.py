@@ -38,6 +38,29 @@ from contracts.terms import (
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+admin.site.site_header = "SLA Portal administration"
+admin.site.site_title = "SLA Portal admin"
+
+
+def _policy_in_use(obj) -> bool:
+    """A policy version that contracts point at is frozen: changes need a new version."""
+    policy = obj if isinstance(obj, SLAPolicy) else None
+    return policy is not None and policy.pk is not None and policy.contracts.exists()
+
+
+class FrozenWhenInUse:
+    def has_change_permission(self, request, obj=None):
+        return not _policy_in_use(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _policy_in_use(obj) and super().has_delete_permission(request, obj)
+
+
+
+class FrozenInlineWhenInUse(FrozenWhenInUse):
+    def has_add_permission(self, request, obj):
+        return not _policy_in_use(obj) and super().has_add_permission(request, obj)
+
 
 def _live_forms(formset: forms.BaseInlineFormSet):
     for form in formset.forms:
@@ -133,13 +156,13 @@ class CreditBandFormSet(forms.BaseInlineFormSet):
             raise ValidationError(str(exc)) from None
 
 
-class CreditBandInline(admin.TabularInline):
+class CreditBandInline(FrozenInlineWhenInUse, admin.TabularInline):
     model = CreditBand
     formset = CreditBandFormSet
     extra = 0
 
 
-class PolicyExclusionInline(admin.StackedInline):
+class PolicyExclusionInline(FrozenInlineWhenInUse, admin.StackedInline):
     model = PolicyExclusion
     extra = 0
 
@@ -166,7 +189,7 @@ class SeverityTermInline(admin.StackedInline):
     extra = 0
 
 
-class PolicySeverityInline(SeverityTermInline):
+class PolicySeverityInline(FrozenInlineWhenInUse, SeverityTermInline):
     fk_name = "policy"
     exclude = ["contract"]
 
@@ -178,7 +201,7 @@ class ContractSeverityInline(SeverityTermInline):
 
 
 @admin.register(SLAPolicy)
-class SLAPolicyAdmin(admin.ModelAdmin):
+class SLAPolicyAdmin(FrozenWhenInUse, admin.ModelAdmin):
     list_display = [
         "code",
         "version",

@@ -346,3 +346,16 @@ def test_admin_refuses_bad_contracts_and_saves_nothing(admin_client, catalog, en
     assert message in response.content.decode()
     assert Contract.objects.count() == 0
     assert ContractLine.objects.count() == 0
+
+
+def test_admin_shows_a_policy_in_use_read_only(admin_client, catalog):
+    policy = SLAPolicy.objects.get(code="balto-uptime")
+    ContractFactory(policy=policy)
+    page = admin_client.get(f"/admin/contracts/slapolicy/{policy.pk}/change/")
+    assert page.status_code == 200
+    assert "View SLA policy" in page.content.decode()
+    response = admin_client.post(f"/admin/contracts/slapolicy/{policy.pk}/change/", {})
+    assert response.status_code == 403
+    unused = SLAPolicy.objects.get(code="deploy-scale")
+    page = admin_client.get(f"/admin/contracts/slapolicy/{unused.pk}/change/")
+    assert "Change SLA policy" in page.content.decode()
