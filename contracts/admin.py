@@ -56,7 +56,6 @@ class FrozenWhenInUse:
         return not _policy_in_use(obj) and super().has_delete_permission(request, obj)
 
 
-
 class FrozenInlineWhenInUse(FrozenWhenInUse):
     def has_add_permission(self, request, obj):
         return not _policy_in_use(obj) and super().has_add_permission(request, obj)
