@@ -5,7 +5,6 @@ own refusal, when validation is bypassed, is in test_database_constraints.py."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -28,6 +27,7 @@ from contracts.services import (
     invoice_create,
     policy_upsert,
 )
+from tests.api_helpers import policy_terms
 from tests.factories import ContractFactory, CustomerFactory, ServiceFactory
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -78,22 +78,6 @@ def test_calendar_allows_several_intervals_a_day_and_24_00(db):
     assert calendar.custom_holidays.get().name == "Christmas Eve"
 
 
-def _tiered_terms(calendar: Calendar, **overrides):
-    terms = {
-        "code": "custom-tiered",
-        "version": 1,
-        "name": "Custom",
-        "effective_from": date(2026, 1, 1),
-        "target_availability": Decimal("99.500"),
-        "measurement_calendar": calendar,
-        "denominator_basis": "calendar_minutes",
-        "downtime_starts_at": "detection",
-        "credit_rule": "tiered",
-        "support_calendar": calendar,
-    }
-    return {**terms, **overrides}
-
-
 @pytest.fixture
 def calendar(db):
     return calendar_upsert(
@@ -119,7 +103,7 @@ def calendar(db):
 )
 def test_credit_bands_with_a_gap_or_overlap_are_refused_and_not_saved(calendar, bands, message):
     with pytest.raises(ValidationError) as excinfo:
-        policy_upsert(terms=_tiered_terms(calendar), bands=bands)
+        policy_upsert(terms=policy_terms(calendar), bands=bands)
     assert message in _messages(excinfo.value)
     assert SLAPolicy.objects.count() == 0
     assert CreditBand.objects.count() == 0
@@ -127,7 +111,7 @@ def test_credit_bands_with_a_gap_or_overlap_are_refused_and_not_saved(calendar, 
 
 def test_multiplier_policy_needs_a_multiplier(calendar):
     with pytest.raises(ValidationError) as excinfo:
-        policy_upsert(terms=_tiered_terms(calendar, credit_rule="multiplier"))
+        policy_upsert(terms=policy_terms(calendar, credit_rule="multiplier"))
     assert "positive multiplier" in _messages(excinfo.value)
     assert SLAPolicy.objects.count() == 0
 
