@@ -96,10 +96,11 @@ def business_calendar_for(calendar: Calendar) -> BusinessCalendar:
     Engines are shared between calls while the calendar's definition is unchanged: each
     keeps a per-date cache that makes repeated questions about the same days cheap.
     """
+    # .all() rather than values_list so a prefetch (bulk availability) serves it.
     intervals = tuple(
-        sorted(calendar.intervals.values_list("weekday", "start_minute", "end_minute"))
+        sorted((i.weekday, i.start_minute, i.end_minute) for i in calendar.intervals.all())
     )
-    custom = frozenset(calendar.custom_holidays.values_list("date", flat=True))
+    custom = frozenset(h.date for h in calendar.custom_holidays.all())
     return _engine(
         calendar.time_zone,
         intervals,

@@ -1,0 +1,139 @@
+"""Outages of a service, their public/internal timeline, and the after-the-fact changes
+that make an already-measured month need its statement re-issued."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from contracts.models import Contract, Customer, DowntimeCategory, Service
+
+
+class Outage(models.Model):
+    class Scope(models.TextChoices):
+        ALL = "all", "Every customer of the service"
+        CUSTOMERS = "customers", "Chosen customers only"
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="outages")
+    started_at = models.DateTimeField(help_text="When the service became unavailable.")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Empty while ongoing.")
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the provider confirmed the service unavailable."
+    )
+    announced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a maintenance window was announced."
+    )
+    category = models.CharField(max_length=30, choices=DowntimeCategory.choices)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
+    customers = models.ManyToManyField(Customer, blank=True, related_name="outages")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Public: customers see this.")
+    internal_notes = models.TextField(blank=True, help_text="Staff only.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["service", "started_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gt=F("started_at")),
+                name="outage_ends_after_start",
+                violation_error_message="An outage must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(confirmed_at__gte=F("started_at")),
+                name="outage_confirmed_after_start",
+                violation_error_message="An outage cannot be confirmed before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=DowntimeCategory.values),
+                name="outage_known_category",
+                violation_error_message="Unknown outage category.",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope__in=["all", "customers"]),
+                name="outage_known_scope",
+                violation_error_message="Scope is 'all' or 'customers'.",
+            ),
+            models.CheckConstraint(
+                condition=Q(announced_at__isnull=True) | Q(category="scheduled_maintenance"),
+                name="outage_announced_only_maintenance",
+                violation_error_message="Only scheduled maintenance is announced in advance.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.title}"
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.category == DowntimeCategory.SCHEDULED_MAINTENANCE
+
+
+class OutageUpdate(models.Model):
+    """One entry of an outage's timeline; public entries appear to customers."""
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="updates")
+    posted_at = models.DateTimeField()
+    text = models.TextField()
+    public = models.BooleanField(default=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["posted_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="outage_update_not_blank",
+                violation_error_message="An update needs some text.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.posted_at:%Y-%m-%d %H:%M} {'public' if self.public else 'internal'}"
+
+
+class ReissueRequest(models.Model):
+    """An outage changed after its month had ended (in the contract's policy zone): the
+    month's figures may differ from what was measured. The statements module decides
+    whether an issued statement must be re-issued and marks the request resolved."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="reissues")
+    month = models.DateField(help_text="First day of the month.")
+    outage = models.ForeignKey(Outage, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=300)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(month__day=1),
+                name="reissue_month_first_day",
+                violation_error_message="A month is given by its first day.",
+            ),
+            # One open request per contract and month: later changes pile onto it.
+            models.UniqueConstraint(
+                fields=["contract", "month"],
+                condition=Q(resolved_at__isnull=True),
+                name="reissue_one_open_per_contract_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} {self.month:%Y-%m}"

@@ -1,0 +1,170 @@
+"""Reads: outages and availability figures from the database.
+
+``availability_for_month`` computes every (contract, service) of a month in a fixed
+number of queries, however many contracts and outages there are: contracts with their
+policies, calendars and lines; the month's outages with their scopes; and how many
+customers each service has that month (for the significant-subset rule).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from contracts.models import Contract, ContractLine, DowntimeCategory, Service, SLAPolicy
+from contracts.selectors import business_calendar_for
+from outages.availability import Availability, OutageFact, Terms, compute
+from outages.models import Outage
+from slaportal.months import month_bounds, next_month
+
+LABELS = dict(DowntimeCategory.choices)
+
+
+@dataclass(frozen=True)
+class ServiceMonth:
+    contract: Contract
+    service: Service
+    monthly_fee: object
+    result: Availability
+
+
+def policy_terms(policy: SLAPolicy) -> Terms:
+    calendar = policy.measurement_calendar
+    return Terms(
+        zone=calendar.time_zone,
+        measurement=business_calendar_for(calendar),
+        denominator_basis=policy.denominator_basis,
+        downtime_from_confirmation=policy.downtime_starts_at
+        == SLAPolicy.DowntimeStart.CONFIRMATION,
+        exclusions={e.category: e.treatment for e in policy.exclusions.all()},
+        significant_subset_pct=policy.significant_subset_pct,
+        counts_only_critical_services=policy.counts_only_critical_services,
+        category_labels=LABELS,
+    )
+
+
+def _contracts(queryset: QuerySet[Contract]) -> QuerySet[Contract]:
+    return queryset.select_related("customer", "policy__measurement_calendar").prefetch_related(
+        "policy__exclusions",
+        "policy__measurement_calendar__intervals",
+        "policy__measurement_calendar__custom_holidays",
+        Prefetch("lines", queryset=ContractLine.objects.select_related("service")),
+    )
+
+
+def _active(contract: Contract, month: date) -> tuple[date, date | None] | None:
+    last = min(filter(None, [contract.end_date, contract.terminated_on]), default=None)
+    if contract.start_date >= next_month(month) or (last is not None and last < month):
+        return None
+    return contract.start_date, last
+
+
+def _month_window(month: date) -> tuple[datetime, datetime]:
+    """UTC bounds wide enough for the month in any zone (±14 h)."""
+    start, _ = month_bounds(month, "Etc/GMT-14")
+    _, end = month_bounds(month, "Etc/GMT+12")
+    return start, end
+
+
+def _outages(service_ids: Iterable[int], month: date) -> dict[int, list[Outage]]:
+    start, end = _month_window(month)
+    rows = (
+        Outage.objects.filter(service_id__in=list(service_ids), started_at__lt=end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+        .select_related("service")
+        .prefetch_related("customers")
+        .order_by("started_at", "pk")
+    )
+    by_service: dict[int, list[Outage]] = defaultdict(list)
+    for outage in rows:
+        by_service[outage.service_id].append(outage)
+    return by_service
+
+
+def _service_accounts(service_ids: Iterable[int], month: date) -> dict[int, int]:
+    """Customers holding a contract line for each service that is active in the month."""
+    following = next_month(month)
+    rows = (
+        ContractLine.objects.filter(service_id__in=list(service_ids))
+        .filter(contract__start_date__lt=following)
+        .filter(Q(contract__end_date__isnull=True) | Q(contract__end_date__gte=month))
+        .filter(Q(contract__terminated_on__isnull=True) | Q(contract__terminated_on__gte=month))
+        .values("service_id")
+        .annotate(customers=Count("contract__customer", distinct=True))
+    )
+    return {row["service_id"]: row["customers"] for row in rows}
+
+
+def _facts(
+    outages: list[Outage], customer_id: int, service: Service, accounts: int
+) -> list[OutageFact]:
+    facts = []
+    for outage in outages:
+        scoped = outage.scope == Outage.Scope.CUSTOMERS
+        scope_ids = {c.pk for c in outage.customers.all()} if scoped else None
+        if scope_ids is not None and customer_id not in scope_ids:
+            continue  # another customer's outage: not this account's downtime
+        facts.append(
+            OutageFact(
+                id=outage.pk,
+                title=outage.title,
+                category=outage.category,
+                started_at=outage.started_at,
+                ended_at=outage.ended_at,
+                confirmed_at=outage.confirmed_at,
+                affected_accounts=len(scope_ids) if scope_ids is not None else None,
+                service_accounts=accounts,
+                service_critical=service.critical,
+            )
+        )
+    return facts
+
+
+def availability_for_month(
+    month: date, contracts: QuerySet[Contract] | None = None, *, now: datetime | None = None
+) -> Iterator[ServiceMonth]:
+    """Every (contract, service line) active in ``month``, computed in bulk."""
+    month = month.replace(day=1)
+    contract_list = list(_contracts(contracts if contracts is not None else Contract.objects.all()))
+    service_ids = {line.service_id for c in contract_list for line in c.lines.all()}
+    outages = _outages(service_ids, month)
+    accounts = _service_accounts(service_ids, month)
+    terms_cache: dict[int, Terms] = {}
+    for contract in contract_list:
+        active = _active(contract, month)
+        if active is None:
+            continue
+        terms = terms_cache.get(contract.policy_id)
+        if terms is None:
+            terms = terms_cache[contract.policy_id] = policy_terms(contract.policy)
+        for line in contract.lines.all():
+            facts = _facts(
+                outages.get(line.service_id, []),
+                contract.customer_id,
+                line.service,
+                accounts.get(line.service_id, 1),
+            )
+            result = compute(
+                terms,
+                month=month,
+                outages=facts,
+                active_from=active[0],
+                active_until=active[1],
+                now=now,
+            )
+            yield ServiceMonth(contract, line.service, line.monthly_fee, result)
+
+
+def contract_availability(
+    contract: Contract, month: date, *, now: datetime | None = None
+) -> list[ServiceMonth]:
+    """One contract's services for a month (same queries as the bulk run)."""
+    return list(availability_for_month(month, Contract.objects.filter(pk=contract.pk), now=now))
+
+
+def outages_for_staff() -> QuerySet[Outage]:
+    return Outage.objects.select_related("service", "created_by").prefetch_related("customers")

@@ -1,0 +1,254 @@
+"""Every write to outages: record, change, post an update, close.
+
+Each validates first and writes atomically. A change that touches a month which has
+already ended (in a contract's policy zone) records a ``ReissueRequest`` for every
+contract it may affect, so the statements module can re-issue what it already sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from contracts.models import Contract, Customer, DowntimeCategory, Service, User
+from outages.models import Outage, OutageUpdate, ReissueRequest
+from slaportal.months import month_has_ended, months_touched, next_month
+
+EDITABLE = (
+    "service",
+    "started_at",
+    "ended_at",
+    "confirmed_at",
+    "announced_at",
+    "category",
+    "scope",
+    "title",
+    "description",
+    "internal_notes",
+)
+
+
+def _aware(name: str, value: datetime | None) -> datetime | None:
+    if value is not None and timezone.is_naive(value):
+        raise ValidationError({name: ["Give a time with its time zone."]})
+    return value
+
+
+def _validate(outage: Outage, customers: list[Customer], now: datetime) -> None:
+    errors: dict[str, list[str]] = {}
+    for name in ("started_at", "ended_at", "confirmed_at", "announced_at"):
+        _aware(name, getattr(outage, name))
+    if outage.category not in DowntimeCategory.values:
+        errors["category"] = [
+            f"{outage.category!r} is not a category; use one of "
+            f"{', '.join(DowntimeCategory.values)}."
+        ]
+    # Only an announced maintenance window may lie ahead; anything else has happened.
+    may_be_future = outage.category == DowntimeCategory.SCHEDULED_MAINTENANCE
+    if outage.started_at and outage.started_at > now and not may_be_future:
+        errors["started_at"] = ["An outage cannot start in the future."]
+    if outage.ended_at and outage.started_at and outage.ended_at <= outage.started_at:
+        errors["ended_at"] = ["An outage must end after it starts."]
+    elif outage.ended_at and outage.ended_at > now and not may_be_future:
+        errors["ended_at"] = ["An outage cannot end in the future; leave it open instead."]
+    if outage.confirmed_at and outage.started_at and outage.confirmed_at < outage.started_at:
+        errors["confirmed_at"] = ["An outage cannot be confirmed before it starts."]
+    elif outage.confirmed_at and outage.confirmed_at > now:
+        errors["confirmed_at"] = ["Confirmation cannot be in the future."]
+    if outage.announced_at and outage.category != DowntimeCategory.SCHEDULED_MAINTENANCE:
+        errors["announced_at"] = ["Only scheduled maintenance is announced in advance."]
+    if outage.scope == Outage.Scope.CUSTOMERS and not customers:
+        errors["customers"] = ["Name at least one customer, or choose every customer."]
+    if outage.scope == Outage.Scope.ALL and customers:
+        errors["customers"] = ["An outage of every customer names no customers."]
+    if customers and outage.service_id:
+        with_service = set(
+            Contract.objects.filter(
+                customer__in=customers, lines__service_id=outage.service_id
+            ).values_list("customer_id", flat=True)
+        )
+        strangers = [c.name for c in customers if c.pk not in with_service]
+        if strangers:
+            errors["customers"] = [f"{', '.join(strangers)} has no contract for {outage.service}."]
+    if errors:
+        raise ValidationError(errors)
+    outage.full_clean(exclude=["customers", "created_by"])
+
+
+def _interval(outage: Outage, now: datetime) -> tuple[datetime, datetime]:
+    return outage.started_at, outage.ended_at or max(now, outage.started_at)
+
+
+def _request_reissues(
+    outage: Outage,
+    intervals: Iterable[tuple[datetime, datetime]],
+    customers: Iterable[int] | None,
+    *,
+    actor: User | None,
+    reason: str,
+    now: datetime,
+) -> int:
+    """Open a re-issue request for each affected contract-month that has already ended."""
+    contracts = Contract.objects.filter(lines__service_id=outage.service_id).select_related(
+        "policy__measurement_calendar"
+    )
+    if customers is not None:
+        contracts = contracts.filter(customer_id__in=list(customers))
+    created = 0
+    for contract in contracts.distinct():
+        zone = contract.policy.measurement_calendar.time_zone
+        months = {m for start, end in intervals for m in months_touched(start, end, zone)}
+        for month in sorted(months):
+            if not month_has_ended(month, zone, now) or not _active_in(contract, month, zone):
+                continue
+            _, made = ReissueRequest.objects.get_or_create(
+                contract=contract,
+                month=month,
+                resolved_at=None,
+                defaults={"outage": outage, "reason": reason[:300], "requested_by": actor},
+            )
+            created += made
+    return created
+
+
+def _active_in(contract: Contract, month: date, zone: str) -> bool:
+    """Whether the contract's term (start to end or termination, inclusive) meets the month."""
+    last_day = min(filter(None, [contract.end_date, contract.terminated_on]), default=None)
+    return contract.start_date < next_month(month) and (last_day is None or last_day >= month)
+
+
+def _scope_ids(outage: Outage) -> list[int] | None:
+    if outage.scope == Outage.Scope.ALL:
+        return None
+    return list(outage.customers.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def outage_record(
+    *,
+    service: Service,
+    started_at: datetime,
+    category: str,
+    title: str,
+    actor: User | None,
+    ended_at: datetime | None = None,
+    confirmed_at: datetime | None = None,
+    announced_at: datetime | None = None,
+    scope: str = Outage.Scope.ALL,
+    customers: Iterable[Customer] = (),
+    description: str = "",
+    internal_notes: str = "",
+    now: datetime | None = None,
+) -> Outage:
+    now = now or timezone.now()
+    customer_list = list(customers)
+    outage = Outage(
+        service=service,
+        started_at=started_at,
+        ended_at=ended_at,
+        confirmed_at=confirmed_at,
+        announced_at=announced_at,
+        category=category,
+        scope=scope,
+        title=title,
+        description=description,
+        internal_notes=internal_notes,
+        created_by=actor,
+    )
+    _validate(outage, customer_list, now)
+    outage.save()
+    outage.customers.set(customer_list)
+    OutageUpdate.objects.create(
+        outage=outage,
+        posted_at=now,
+        public=True,
+        author=actor,
+        text=description or f"We are investigating: {title}.",
+    )
+    _request_reissues(
+        outage,
+        [_interval(outage, now)],
+        _scope_ids(outage),
+        actor=actor,
+        reason=f"Outage recorded after the month ended: {title}",
+        now=now,
+    )
+    return outage
+
+
+@transaction.atomic
+def outage_change(
+    *,
+    outage: Outage,
+    actor: User | None,
+    customers: Iterable[Customer] | None = None,
+    now: datetime | None = None,
+    **changes: Any,
+) -> Outage:
+    """Edit an outage. Both the old and the new interval count as touched."""
+    now = now or timezone.now()
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    outage = Outage.objects.select_for_update().get(pk=outage.pk)
+    before = _interval(outage, now)
+    before_scope = _scope_ids(outage)
+    for name, value in changes.items():
+        setattr(outage, name, value)
+    customer_list = list(customers) if customers is not None else list(outage.customers.all())
+    if changes.get("scope") == Outage.Scope.ALL and customers is None:
+        customer_list = []
+    _validate(outage, customer_list, now)
+    outage.save()
+    outage.customers.set(customer_list)
+    after_scope = _scope_ids(outage)
+    scope = None if before_scope is None or after_scope is None else before_scope + after_scope
+    _request_reissues(
+        outage,
+        [before, _interval(outage, now)],
+        scope,
+        actor=actor,
+        reason=f"Outage changed after the month ended: {outage.title}",
+        now=now,
+    )
+    return outage
+
+
+@transaction.atomic
+def outage_post_update(
+    *, outage: Outage, text: str, public: bool, actor: User | None, now: datetime | None = None
+) -> OutageUpdate:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": ["Write the update."]})
+    return OutageUpdate.objects.create(
+        outage=outage, posted_at=now or timezone.now(), text=text, public=public, author=actor
+    )
+
+
+@transaction.atomic
+def outage_close(
+    *,
+    outage: Outage,
+    ended_at: datetime,
+    actor: User | None,
+    text: str = "",
+    now: datetime | None = None,
+) -> Outage:
+    now = now or timezone.now()
+    if outage.ended_at is not None:
+        raise ValidationError({"ended_at": ["This outage is already closed."]})
+    outage = outage_change(outage=outage, actor=actor, ended_at=ended_at, now=now)
+    outage_post_update(
+        outage=outage,
+        text=text or "Service restored. This incident is resolved.",
+        public=True,
+        actor=actor,
+        now=now,
+    )
+    return outage

@@ -1,0 +1,61 @@
+"""Calendar months measured in a zone: parsing, bounds and the months an interval touches.
+
+A month is ``[first day 00:00, next first day 00:00)`` local time in the zone, as UTC
+instants, so its length follows DST (Chicago's November is 30 days + 1 hour).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str) -> date:
+    """'2026-11' → date(2026, 11, 1); a clear ValueError otherwise."""
+    match = _MONTH.match(str(text or "").strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a month; use YYYY-MM, e.g. 2026-11.")
+    year, month = int(match[1]), int(match[2])
+    if not 1 <= month <= 12:
+        raise ValueError(f"{text!r} is not a month: {month} is not 01–12.")
+    return date(year, month, 1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    """The UTC instant of local midnight starting ``day`` in ``zone``."""
+    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
+
+
+def month_bounds(month: date, zone: str) -> tuple[datetime, datetime]:
+    return local_midnight(month.replace(day=1), zone), local_midnight(next_month(month), zone)
+
+
+def months_touched(start: datetime, end: datetime, zone: str) -> list[date]:
+    """First days of every local month that ``[start, end)`` overlaps."""
+    months: list[date] = []
+    month = start.astimezone(ZoneInfo(zone)).date().replace(day=1)
+    while end > start and local_midnight(month, zone) < end:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def month_has_ended(month: date, zone: str, now: datetime) -> bool:
+    return month_bounds(month, zone)[1] <= now
+
+
+def format_month(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+def utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: give a time zone")
+    return value.astimezone(UTC)
