@@ -39,7 +39,8 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
     return value
 
 
-def _validate(outage: Outage, customers: list[Customer], now: datetime) -> None:
+def outage_validate(outage: Outage, customers: list[Customer], now: datetime) -> None:
+    """Every rule an outage must meet before it is written; the admin's form calls it too."""
     errors: dict[str, list[str]] = {}
     for name in ("started_at", "ended_at", "confirmed_at", "announced_at"):
         _aware(name, getattr(outage, name))
@@ -160,7 +161,7 @@ def outage_record(
         internal_notes=internal_notes,
         created_by=actor,
     )
-    _validate(outage, customer_list, now)
+    outage_validate(outage, customer_list, now)
     outage.save()
     outage.customers.set(customer_list)
     OutageUpdate.objects.create(
@@ -203,7 +204,7 @@ def outage_change(
     customer_list = list(customers) if customers is not None else list(outage.customers.all())
     if changes.get("scope") == Outage.Scope.ALL and customers is None:
         customer_list = []
-    _validate(outage, customer_list, now)
+    outage_validate(outage, customer_list, now)
     outage.save()
     outage.customers.set(customer_list)
     after_scope = _scope_ids(outage)

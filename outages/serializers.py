@@ -1,0 +1,140 @@
+"""Shapes of the outages API.
+
+``OutageSerializer`` renders an outage for whoever asks: staff see everything; a customer
+person sees the public part only — no internal notes, no internal updates, and in a
+scope of chosen customers only their own organisation (never who else was affected).
+Input serializers only parse types and shapes; the rules about the values (an end after
+the start, no outage in the future, scoped customers holding the service) live once in
+``outages.services`` and reach the client as 400s naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from contracts import roles
+from contracts.models import Customer, DowntimeCategory, Service
+from outages.models import Outage, OutageUpdate
+
+
+class OutageUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutageUpdate
+        fields = ["id", "posted_at", "text", "public"]
+        read_only_fields = fields
+
+
+class OutageSerializer(serializers.ModelSerializer):
+    customers = serializers.SerializerMethodField(
+        help_text="Customer ids of a `customers` scope (empty for `all`). A customer "
+        "person sees only their own organisation here."
+    )
+    updates = serializers.SerializerMethodField(
+        help_text="The timeline, oldest first; internal updates are shown to staff only."
+    )
+    internal_notes = serializers.CharField(
+        required=False, read_only=True, help_text="Staff only: absent for customer people."
+    )
+
+    class Meta:
+        model = Outage
+        fields = [
+            "id",
+            "service",
+            "started_at",
+            "ended_at",
+            "confirmed_at",
+            "announced_at",
+            "category",
+            "scope",
+            "customers",
+            "title",
+            "description",
+            "internal_notes",
+            "updates",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def _viewer_customer_id(self) -> int | None:
+        """The requester's organisation, or None for staff."""
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and roles.is_staff_member(user):
+            return None
+        return getattr(user, "customer_id", None) or -1  # unknown viewer: show nothing private
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_customers(self, outage: Outage) -> list[int]:
+        ids = [c.pk for c in outage.customers.all()]  # prefetched
+        viewer = self._viewer_customer_id()
+        return ids if viewer is None else [pk for pk in ids if pk == viewer]
+
+    @extend_schema_field(OutageUpdateSerializer(many=True))
+    def get_updates(self, outage: Outage) -> list[dict[str, Any]]:
+        rows = outage.updates.all()  # prefetched, in timeline order
+        if self._viewer_customer_id() is not None:
+            rows = [u for u in rows if u.public]
+        return OutageUpdateSerializer(rows, many=True).data
+
+    def to_representation(self, outage: Outage) -> dict[str, Any]:
+        data = super().to_representation(outage)
+        if self._viewer_customer_id() is not None:
+            data.pop("internal_notes", None)
+        return data
+
+
+class OutageInputSerializer(serializers.Serializer):
+    """Record an outage (operations). Times carry their zone (ISO 8601)."""
+
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all())
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(
+        allow_null=True, required=False, help_text="Leave empty while ongoing."
+    )
+    confirmed_at = serializers.DateTimeField(allow_null=True, required=False)
+    announced_at = serializers.DateTimeField(
+        allow_null=True, required=False, help_text="Scheduled maintenance only."
+    )
+    category = serializers.ChoiceField(choices=DowntimeCategory.choices)
+    scope = serializers.ChoiceField(choices=Outage.Scope.choices, default=Outage.Scope.ALL)
+    customers = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Customer.objects.all(),
+        required=False,
+        help_text="Customer ids for scope `customers`; each must hold the service.",
+    )
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(
+        allow_blank=True, required=False, help_text="Public: customers see this."
+    )
+    internal_notes = serializers.CharField(
+        allow_blank=True, required=False, help_text="Staff only."
+    )
+
+
+class OutageChangeInputSerializer(OutageInputSerializer):
+    """Change an outage (PATCH): only the fields given change. Changing a month that has
+    already ended opens a re-issue request for every contract it may affect."""
+
+    scope = serializers.ChoiceField(choices=Outage.Scope.choices, required=False)
+
+
+class OutageUpdateInputSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True)
+    public = serializers.BooleanField(
+        default=True, help_text="False: an internal note on the timeline, for staff only."
+    )
+
+
+class OutageCloseInputSerializer(serializers.Serializer):
+    ended_at = serializers.DateTimeField(help_text="When the service came back.")
+    text = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="The public closing update; a standard sentence when empty.",
+    )
