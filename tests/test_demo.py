@@ -55,3 +55,20 @@ def test_the_multiplier_customer_has_order_form_support_terms(demo):
     assert contract.support_calendar.code == "initech-order-form-support"
     assert contract.severities.get(severity=1).response_value == 60
     assert contract.invoices.filter(paid_at__isnull=True).count() == 1
+
+
+def test_demo_replays_three_months_of_outages_once_without_reopening_months(demo):
+    from datetime import date
+
+    from django.utils import timezone
+
+    from outages.demo import demo_outages
+    from outages.models import Outage, ReissueRequest
+
+    operator = User.objects.get(username="ops@provider.example")
+    made = demo_outages(today=date(2026, 11, 22), operator=operator)
+    assert made == 9
+    assert demo_outages(today=date(2026, 11, 22), operator=operator) == 0
+    assert Outage.objects.filter(ended_at__isnull=True).count() == 0
+    assert ReissueRequest.objects.count() == 0
+    assert Outage.objects.filter(started_at__gte=timezone.now()).count() == 0

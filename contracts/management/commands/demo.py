@@ -1,13 +1,21 @@
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from contracts.demo import DEMO_PASSWORD, demo_build
+from contracts.models import User
+from outages.demo import demo_outages
 
 
 class Command(BaseCommand):
     help = "Build the demo data set (idempotent) and print the demo logins."
 
     def handle(self, *args, **options):
-        logins = demo_build()
+        today = timezone.localdate()
+        logins = demo_build(today=today)
+        outages = demo_outages(
+            today=today, operator=User.objects.get(username="ops@provider.example")
+        )
+        self.stdout.write(f"Demo outages recorded: {outages}.")
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):")
         )
