@@ -353,7 +353,8 @@ def _screen(
                 "",
             )
         if confirmed_at > o_start:
-            note = f"counted from confirmation at {confirmed_at:%Y-%m-%d %H:%M} UTC"
+            local = confirmed_at.astimezone(ZoneInfo(terms.zone))
+            note = f"counted from confirmation at {local:%Y-%m-%d %H:%M %Z}"
             o_start = confirmed_at
     clipped = (max(o_start, start), min(o_end, end))
     if clipped[1] <= clipped[0]:
