@@ -4,8 +4,10 @@ selector, and render.
 Reading: staff (any staff role) read everything. A customer person reads their own
 organisation, its contracts and invoices (another organisation's object is a 404, never
 a 403 that would confirm it exists) and the shared catalog (services, policies);
-calendars are for staff. Writing is staff-only: the admin role for customers, services,
-calendars and policies; admin or account manager for contracts and invoices.
+calendars are for staff. A contract's live availability for a month
+(``contracts/{id}/availability/``) follows the contract's own tenancy. Writing is
+staff-only: the admin role for customers, services, calendars and policies; admin or
+account manager for contracts and invoices.
 """
 
 from __future__ import annotations
@@ -14,13 +16,20 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts import api_selectors, roles, services
+from contracts.availability_serializers import (
+    AvailabilityQuerySerializer,
+    ContractAvailabilitySerializer,
+    availability_data,
+)
 from contracts.filters import (
     ContractFilter,
     CustomerFilter,
@@ -46,6 +55,7 @@ from contracts.serializers import (
     ServiceInputSerializer,
     ServiceSerializer,
 )
+from outages.selectors import contract_availability
 
 
 class RolePermission(BasePermission):
@@ -283,6 +293,29 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             **data,
         )
         return self.respond(contract, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[AvailabilityQuerySerializer],
+        responses=ContractAvailabilitySerializer,
+        description="Live availability figures of each service of the contract for a month "
+        "(measured in the policy's zone; the current month up to now), with the counted "
+        "and the excluded outages. availability_pct is the exact value cut to 6 places "
+        "with ROUND_DOWN; minutes are whole seconds / 60, rounded half-up to 2 places, "
+        "with the exact *_seconds alongside. Never floats.",
+    )
+    @action(detail=True, methods=["get"])
+    def availability(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()  # first: another customer's contract is a 404
+        now = timezone.now()
+        zone = contract.policy.measurement_calendar.time_zone
+        query = AvailabilityQuerySerializer(
+            data=request.query_params, context={"zone": zone, "now": now}
+        )
+        query.is_valid(raise_exception=True)
+        month = query.validated_data["month"]
+        rows = contract_availability(contract, month, now=now)
+        data = availability_data(contract, month, rows, now=now)
+        return Response(ContractAvailabilitySerializer(data).data)
 
 
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):

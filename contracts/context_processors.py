@@ -13,6 +13,7 @@ STAFF_NAV = [
     (roles.ADMIN, "backoffice-home", "Back office"),
     (roles.AGENT, "desk-home", "Queue"),
     (roles.OPERATIONS, "ops-home", "Outages"),
+    (roles.OPERATIONS, "ops-contracts", "Availability"),
     (roles.ACCOUNT_MANAGER, "am-home", "Customers"),
 ]
 

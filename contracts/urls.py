@@ -20,7 +20,6 @@ urlpatterns = [
     ),
     path("portal/people/<int:user_id>/invite/", views.person_invite, name="portal-person-invite"),
     path("desk/", views.desk_home, name="desk-home"),
-    path("ops/", views.ops_home, name="ops-home"),
     path("am/", views.am_home, name="am-home"),
     path("backoffice/", views.backoffice_home, name="backoffice-home"),
 ]

@@ -201,11 +201,6 @@ def desk_home(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/home.html")
 
 
-@role_required(roles.OPERATIONS)
-def ops_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "ops/home.html")
-
-
 @role_required(roles.ACCOUNT_MANAGER)
 def am_home(request: HttpRequest) -> HttpResponse:
     return render(

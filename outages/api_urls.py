@@ -1,4 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter()
+from outages import api
+
+# SimpleRouter: the API root view belongs to the contracts router already.
+router = SimpleRouter()
+router.register("outages", api.OutageViewSet, basename="outage")
 urlpatterns = router.urls

@@ -10,8 +10,10 @@ the start, no outage in the future, scoped customers holding the service) live o
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -35,8 +37,10 @@ class OutageSerializer(serializers.ModelSerializer):
     updates = serializers.SerializerMethodField(
         help_text="The timeline, oldest first; internal updates are shown to staff only."
     )
+    # Not read-only, only so that the schema marks it optional: this serializer never
+    # parses input, and customer people get no such key.
     internal_notes = serializers.CharField(
-        required=False, read_only=True, help_text="Staff only: absent for customer people."
+        required=False, help_text="Staff only: absent for customer people."
     )
 
     class Meta:
@@ -87,16 +91,26 @@ class OutageSerializer(serializers.ModelSerializer):
         return data
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time with its offset. A naive time is refused, not read in the server's
+    zone: an outage logged an ocean away must not silently shift by hours."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            raise serializers.ValidationError("Give a time with its time zone.")
+        return super().enforce_timezone(value)
+
+
 class OutageInputSerializer(serializers.Serializer):
     """Record an outage (operations). Times carry their zone (ISO 8601)."""
 
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all())
-    started_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField(
+    started_at = AwareDateTimeField()
+    ended_at = AwareDateTimeField(
         allow_null=True, required=False, help_text="Leave empty while ongoing."
     )
-    confirmed_at = serializers.DateTimeField(allow_null=True, required=False)
-    announced_at = serializers.DateTimeField(
+    confirmed_at = AwareDateTimeField(allow_null=True, required=False)
+    announced_at = AwareDateTimeField(
         allow_null=True, required=False, help_text="Scheduled maintenance only."
     )
     category = serializers.ChoiceField(choices=DowntimeCategory.choices)
@@ -131,7 +145,7 @@ class OutageUpdateInputSerializer(serializers.Serializer):
 
 
 class OutageCloseInputSerializer(serializers.Serializer):
-    ended_at = serializers.DateTimeField(help_text="When the service came back.")
+    ended_at = AwareDateTimeField(help_text="When the service came back.")
     text = serializers.CharField(
         allow_blank=True,
         required=False,

@@ -156,6 +156,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable enum names, so later apps adding a "category" or "scope" field cannot clash.
+    "ENUM_NAME_OVERRIDES": {
+        "DowntimeCategoryEnum": "contracts.models.DowntimeCategory",
+        "OutageScopeEnum": "outages.models.Outage.Scope",
+    },
 }
 
 # Security. Everything defaults to the safe value whenever DEBUG is off; a

@@ -31,9 +31,9 @@ NAV = {
     "customer_user": ["Home"],
     "customer_admin": ["Home", "People"],
     "agent": ["Queue"],
-    "operations": ["Outages"],
+    "operations": ["Outages", "Availability"],
     "account_manager": ["Customers"],
-    "admin_user": ["Back office", "Queue", "Outages", "Customers", "Admin site"],
+    "admin_user": ["Back office", "Queue", "Outages", "Availability", "Customers", "Admin site"],
 }
 STAFF_PAGES = {
     "agent": "desk-home",
@@ -88,7 +88,7 @@ def test_staff_with_two_roles_see_both_pages(client):
     client.force_login(user)
     assert client.get(reverse("desk-home")).status_code == 200
     assert client.get(reverse("ops-home")).status_code == 200
-    assert nav_labels(client.get(reverse("ops-home"))) == ["Queue", "Outages"]
+    assert nav_labels(client.get(reverse("ops-home"))) == ["Queue", "Outages", "Availability"]
 
 
 def test_a_person_without_any_role_gets_403_not_a_login_loop(client):
