@@ -14,7 +14,7 @@ from django.forms.models import construct_instance
 from django.utils import timezone
 
 from outages.models import Outage, OutageUpdate, ReissueRequest
-from outages.services import outage_validate
+from outages.services import outage_changed, outage_snapshot, outage_validate
 
 
 class OutageAdminForm(forms.ModelForm):
@@ -68,9 +68,26 @@ class OutageAdmin(admin.ModelAdmin):
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
     def save_model(self, request, obj, form, change) -> None:
-        if not change:
+        now = timezone.now()
+        if change:
+            stored = Outage.objects.prefetch_related("customers").get(pk=obj.pk)
+            request._outage_before = outage_snapshot(stored, now)
+        else:
             obj.created_by = request.user
+            request._outage_before = (None, None)
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # The scope's customers are saved here, so the re-issue check runs after them.
+        super().save_related(request, form, formsets, change)
+        before, before_scope = request._outage_before
+        outage_changed(
+            outage=form.instance,
+            before=before,
+            before_scope=before_scope,
+            actor=request.user,
+            now=timezone.now(),
+        )
 
 
 @admin.register(ReissueRequest)

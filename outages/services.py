@@ -171,14 +171,7 @@ def outage_record(
         author=actor,
         text=description or f"We are investigating: {title}.",
     )
-    _request_reissues(
-        outage,
-        [_interval(outage, now)],
-        _scope_ids(outage),
-        actor=actor,
-        reason=f"Outage recorded after the month ended: {title}",
-        now=now,
-    )
+    outage_changed(outage=outage, before=None, before_scope=None, actor=actor, now=now)
     return outage
 
 
@@ -197,8 +190,7 @@ def outage_change(
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
     outage = Outage.objects.select_for_update().get(pk=outage.pk)
-    before = _interval(outage, now)
-    before_scope = _scope_ids(outage)
+    before, before_scope = outage_snapshot(outage, now)
     for name, value in changes.items():
         setattr(outage, name, value)
     customer_list = list(customers) if customers is not None else list(outage.customers.all())
@@ -207,17 +199,43 @@ def outage_change(
     outage_validate(outage, customer_list, now)
     outage.save()
     outage.customers.set(customer_list)
+    outage_changed(outage=outage, before=before, before_scope=before_scope, actor=actor, now=now)
+    return outage
+
+
+def outage_changed(
+    *,
+    outage: Outage,
+    before: tuple[datetime, datetime] | None,
+    before_scope: list[int] | None,
+    actor: User | None,
+    now: datetime,
+) -> int:
+    """After an outage is saved (here or in the admin): ask for re-issue of every ended
+    month its old or new interval touches, for every customer its old or new scope named.
+    ``before`` is None for a new outage."""
     after_scope = _scope_ids(outage)
-    scope = None if before_scope is None or after_scope is None else before_scope + after_scope
-    _request_reissues(
+    if before is None:
+        scope = after_scope
+    else:
+        scope = None if before_scope is None or after_scope is None else before_scope + after_scope
+    intervals = [_interval(outage, now)] + ([before] if before is not None else [])
+    verb = "recorded" if before is None else "changed"
+    return _request_reissues(
         outage,
-        [before, _interval(outage, now)],
+        intervals,
         scope,
         actor=actor,
-        reason=f"Outage changed after the month ended: {outage.title}",
+        reason=f"Outage {verb} after the month ended: {outage.title}",
         now=now,
     )
-    return outage
+
+
+def outage_snapshot(
+    outage: Outage, now: datetime
+) -> tuple[tuple[datetime, datetime], list[int] | None]:
+    """The interval and scope an outage has before a change, for ``outage_changed``."""
+    return _interval(outage, now), _scope_ids(outage)
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 """The operations back office through the Django test client: recording, updating,
 closing and editing outages, the outage list's filters, who may open which page, the
-staff availability page of a contract, and the admin's outage form."""
+staff availability page of a contract."""
 
 from __future__ import annotations
 
@@ -378,22 +378,3 @@ def test_the_contracts_index_links_each_contract_and_searches(ops, acme, globex)
     found = _text(ops.get(reverse("ops-contracts"), {"q": "glob"}))
     assert "Globex" in found and "Acme" not in found
     assert "No contract matches" in _text(ops.get(reverse("ops-contracts"), {"q": "zzz"}))
-
-
-# ---------------------------------------------------------------- admin
-
-
-def test_the_admin_refuses_what_the_services_refuse(client, admin_user, ccms, globex):
-    client.force_login(admin_user)
-    data = dict(service=ccms.pk, title="Down", category="internal", scope="customers")
-    data.update(customers=[globex.pk], started_at_0="2026-02-10", started_at_1="10:00")
-    data.update(ended_at_0="2026-02-10", ended_at_1="09:00")
-    data.update({"updates-TOTAL_FORMS": 0, "updates-INITIAL_FORMS": 0})
-    html = client.post(reverse("admin:outages_outage_add"), data).content.decode()
-    assert "An outage must end after it starts." in html
-    assert "Globex has no contract for CCMS." in html and not Outage.objects.exists()
-    data.update(scope="all", customers=[], ended_at_1="11:30")
-    assert client.post(reverse("admin:outages_outage_add"), data).status_code == 302
-    assert Outage.objects.get().created_by == admin_user
-    for name in ("admin:outages_outage_changelist", "admin:outages_reissuerequest_changelist"):
-        assert client.get(reverse(name)).status_code == 200
