@@ -72,3 +72,16 @@ def test_demo_replays_three_months_of_outages_once_without_reopening_months(demo
     assert Outage.objects.filter(ended_at__isnull=True).count() == 0
     assert ReissueRequest.objects.count() == 0
     assert Outage.objects.filter(started_at__gte=timezone.now()).count() == 0
+
+
+def test_account_managers_reach_each_contracts_availability_from_their_home(client, demo):
+    from django.urls import reverse
+
+    client.post("/accounts/login/", {"username": "am@provider.example", "password": DEMO_PASSWORD})
+    home = client.get("/am/").content.decode()
+    for contract in Contract.objects.all():
+        link = reverse("ops-contract-availability", args=[contract.pk])
+        assert link in home
+        assert client.get(link).status_code == 200
+    portal = client.get("/portal/")
+    assert portal.status_code == 403
