@@ -253,6 +253,28 @@ CLAUSES: list[Clause] = [
         True,
     ),
     Clause(M, "sole and exclusive remedy", BALTO, "credits_sole_remedy", True),
+    # The credit's working quotes the contract's own words.
+    Clause(
+        M,
+        "equal to 10 times the amount that the customer paid",
+        BALTO,
+        "credit_clause",
+        Contains("equal to 10 times the amount that the customer paid"),
+    ),
+    Clause(
+        M,
+        "capped at a maximum of 30% of paid service during the month",
+        BALTO,
+        "credit_cap_clause",
+        Contains("capped at a maximum of 30% of paid service during the month"),
+    ),
+    Clause(
+        M,
+        "require you to have paid any outstanding invoices prior to the Downtime event",
+        BALTO,
+        "eligibility_clause",
+        Contains("require you to have paid any outstanding invoices prior to the Downtime event"),
+    ),
     Clause(
         M, "visit https://status.balto.ai/", BALTO, "status_page_url", "https://status.balto.ai/"
     ),

@@ -237,6 +237,13 @@ CLAUSES: list[Clause] = [
     ),
     Clause(
         T,
+        "multiplied by the prorated monthly subscription cost related to the impacted",
+        TIERS,
+        "credit_clause",
+        Contains("multiplied by the prorated monthly subscription cost related to the impacted"),
+    ),
+    Clause(
+        T,
         "applied to the next subscription services invoice",
         TIERS,
         "credit_applies_to",

@@ -78,6 +78,10 @@ class SLAPolicy(models.Model):
     credits_redeemable_for_cash = models.BooleanField(default=False)
     credits_sole_remedy = models.BooleanField(default=False)
     credit_applies_to = models.CharField(max_length=300, blank=True)
+    # The contract's own words, quoted in every credit's working.
+    credit_clause = models.TextField(blank=True)
+    credit_cap_clause = models.TextField(blank=True)
+    eligibility_clause = models.TextField(blank=True)
 
     # Support
     support_terms_in_order_form = models.BooleanField(
