@@ -14,6 +14,7 @@ from contracts.models import (
     ContractLine,
     Customer,
     Invoice,
+    InvoiceLine,
     Service,
     SLAPolicy,
     User,
@@ -101,6 +102,7 @@ class ContractLineFactory(factory.django.DjangoModelFactory):
 class InvoiceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Invoice
+        skip_postgeneration_save = True
 
     contract = factory.SubFactory(ContractFactory)
     customer = factory.SelfAttribute("contract.customer")
@@ -108,9 +110,22 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     period_start = date(2026, 1, 1)
     period_end = date(2026, 1, 31)
     amount = Decimal("1000.00")
+    total = factory.SelfAttribute("amount")
     currency = "USD"
     issued_on = date(2026, 1, 1)
     due_on = date(2026, 1, 31)
+    charge = factory.RelatedFactory(
+        "tests.factories.InvoiceLineFactory", factory_related_name="invoice"
+    )
+
+
+class InvoiceLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoiceLine
+
+    kind = "charge"
+    description = "Services"
+    amount = factory.SelfAttribute("invoice.amount")
 
 
 def make_contract(customer, *, reference: str = "C-TEST-1", fees=("1250.00",)) -> Contract:

@@ -6,7 +6,7 @@ span rows (opening intervals that must not overlap, credit bands that must tile
 services, the admin and the API alike.
 """
 
-from contracts.models.agreements import Contract, ContractLine, Invoice
+from contracts.models.agreements import Contract, ContractLine, Invoice, InvoiceLine
 from contracts.models.organisations import Customer, Service, User
 from contracts.models.policies import (
     CreditBand,
@@ -27,6 +27,7 @@ __all__ = [
     "Customer",
     "DowntimeCategory",
     "Invoice",
+    "InvoiceLine",
     "OpeningInterval",
     "PolicyExclusion",
     "SLAPolicy",

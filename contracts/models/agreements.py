@@ -92,6 +92,10 @@ class Invoice(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     amount = models.DecimalField(max_digits=14, decimal_places=2)
+    # Stored, not derived on each read: the amount plus its (negative) credit lines.
+    # The services keep it equal to the sum of the lines under a row lock, the database
+    # keeps it from going below zero, and `manage.py check_ledger` verifies both.
+    total = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3, validators=[validate_currency])
     issued_on = models.DateField()
     due_on = models.DateField()
@@ -120,7 +124,43 @@ class Invoice(models.Model):
                 name="invoice_currency",
                 violation_error_message="Unsupported currency.",
             ),
+            models.CheckConstraint(
+                condition=Q(total__gte=0),
+                name="invoice_total_not_negative",
+                violation_error_message="Credits cannot take an invoice below zero.",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.paid_at is None and self.total > 0
+
+
+class InvoiceLine(models.Model):
+    """A line of an invoice: the charge, or a service credit applied as a negative line."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        CREDIT = "credit", "Service credit"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    description = models.CharField(max_length=300)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="charge", amount__gte=0) | Q(kind="credit", amount__lt=0),
+                name="invoice_line_sign_follows_kind",
+                violation_error_message="A charge is not negative; a credit line is negative.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice}: {self.description} {self.amount}"

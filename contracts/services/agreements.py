@@ -15,6 +15,7 @@ from contracts.models import (
     ContractLine,
     Customer,
     Invoice,
+    InvoiceLine,
     Service,
     SeverityTerm,
     SLAPolicy,
@@ -91,6 +92,7 @@ def invoice_create(
         period_start=period_start,
         period_end=period_end,
         amount=_decimal(amount, "amount"),
+        total=_decimal(amount, "amount"),
         currency=contract.currency,
         issued_on=issued_on,
         due_on=due_on,
@@ -104,4 +106,8 @@ def invoice_create(
         raise ValidationError({"amount": ["An invoice amount cannot be negative."]})
     _clean(invoice)
     invoice.save()
+    InvoiceLine.objects.create(
+        invoice=invoice, kind=InvoiceLine.Kind.CHARGE, amount=invoice.amount,
+        description=f"Services {period_start:%d %b %Y} – {period_end:%d %b %Y}",
+    )
     return invoice
