@@ -1,0 +1,26 @@
+"""Every write to credits and the credits ledger goes through here.
+
+Each service is atomic and validates before it writes, so refused input saves nothing.
+Writers of a customer's ledger lock that customer's ``Balance`` row first (then any
+invoice), which serialises them and keeps the balance equal to the sum of the entries.
+"""
+
+from credits.services.decisions import credit_approve, credit_compute, credit_reject
+from credits.services.ledger import (
+    adjustment_decide,
+    adjustment_request,
+    credit_apply_to_invoice,
+    credits_expire_on_termination,
+    ledger_reverse,
+)
+
+__all__ = [
+    "adjustment_decide",
+    "adjustment_request",
+    "credit_apply_to_invoice",
+    "credit_approve",
+    "credit_compute",
+    "credit_reject",
+    "credits_expire_on_termination",
+    "ledger_reverse",
+]
