@@ -186,6 +186,12 @@ class BusinessCalendar:
         # local date ordinal -> (UTC spans in µs, their total)
         self._days: dict[int, tuple[tuple[tuple[int, int], ...], int]] = {}
 
+    @property
+    def always_open(self) -> bool:
+        """Open every minute (24x7 in any zone, no holidays): elapsed is plain subtraction."""
+        full = all(day == ((0, 86400),) for day in self.weekly)
+        return full and isinstance(self.holidays, frozenset) and not self.holidays
+
     @classmethod
     def always(cls) -> BusinessCalendar:
         """24x7 in UTC with no holidays: ``elapsed(a, b) == b - a``."""

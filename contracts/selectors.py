@@ -85,9 +85,8 @@ def _engine(
     hours: dict[str, list[tuple[str, str]]] = {}
     for weekday, start, end in intervals:
         hours.setdefault(WEEKDAYS[weekday], []).append((format_clock(start), format_clock(end)))
-    return BusinessCalendar(
-        tz=time_zone, hours=hours, holidays=CalendarHolidays(country, subdivision, custom)
-    )
+    holidays = CalendarHolidays(country, subdivision, custom) if country or custom else None
+    return BusinessCalendar(tz=time_zone, hours=hours, holidays=holidays)
 
 
 def business_calendar_for(calendar: Calendar) -> BusinessCalendar:

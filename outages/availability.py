@@ -19,24 +19,33 @@ excluded, with the reason. Overlapping outages never count twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from contracts.calendars import BusinessCalendar
+from outages.intervals import (
+    Interval,
+    Meter,
+    local_midnight,
+    next_month,
+    seconds_per_day,
+    subtract,
+    union,
+    whole,
+    whole_seconds,
+)
 
 CALENDAR_SECONDS = "calendar_minutes"
 BUSINESS_SECONDS = "business_minutes"
 PERMITTED = "permitted"
 REMOVED = "removed"
 
-Interval = tuple[datetime, datetime]
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: a key of the screening memo below
 class Terms:
     """The policy terms the engine needs (see contracts.models.SLAPolicy)."""
 
@@ -125,61 +134,10 @@ class Availability:
         return Fraction(self.downtime_seconds, 60)
 
 
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
-
-
-def _next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def _union(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for start, end in sorted(i for i in intervals if i[1] > i[0]):
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
-    """``intervals`` minus ``holes``; both sorted and disjoint."""
-    result: list[Interval] = []
-    for start, end in intervals:
-        cursor = start
-        for h_start, h_end in holes:
-            if h_end <= cursor or h_start >= end:
-                continue
-            if h_start > cursor:
-                result.append((cursor, h_start))
-            cursor = max(cursor, h_end)
-        if cursor < end:
-            result.append((cursor, end))
-    return result
-
-
-def _whole(moment: datetime) -> datetime:
-    """UTC, whole seconds: the engine's unit, so every sum is exact."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: the engine needs aware times")
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def _seconds(delta: timedelta) -> int:
-    # Outage times are whole seconds in practice; truncate any fraction consistently.
-    return delta.days * 86400 + delta.seconds
-
-
-class _Meter:
-    """Measures intervals on the policy's measurement calendar."""
-
-    def __init__(self, calendar: BusinessCalendar) -> None:
-        self.calendar = calendar
-
-    def __call__(self, intervals: Iterable[Interval]) -> int:
-        return sum(_seconds(self.calendar.elapsed(a, b)) for a, b in intervals)
+# Screening an outage depends only on the outage, the terms and the period, and a bulk
+# run meets the same outage for thousands of accounts: remember the answers. The key
+# holds the terms object itself (hashed by identity), so it cannot be mistaken for another.
+_SCREENED: dict[tuple, tuple] = {}
 
 
 def compute(
@@ -199,27 +157,35 @@ def compute(
     """
     zone = ZoneInfo(terms.zone)
     month = month.replace(day=1)
-    month_start = _local_midnight(month, zone)
-    month_end = _local_midnight(_next_month(month), zone)
+    month_start = local_midnight(month, zone)
+    month_end = local_midnight(next_month(month), zone)
     start = month_start
     end = month_end
     if active_from is not None:
-        start = max(start, _local_midnight(active_from, zone))
+        start = max(start, local_midnight(active_from, zone))
     if active_until is not None:
-        end = min(end, _local_midnight(active_until + timedelta(days=1), zone))
+        end = min(end, local_midnight(active_until + timedelta(days=1), zone))
     if now is not None:  # a month still running is measured up to now
-        end = min(end, max(_whole(now), start))
+        end = min(end, max(whole(now), start))
     end = max(start, end)
 
-    meter = _Meter(terms.measurement)
-    always = _Meter(BusinessCalendar.always())
+    meter = Meter(terms.measurement)
+    always = Meter(BusinessCalendar.always())
     basis = always if terms.denominator_basis == CALENDAR_SECONDS else meter
 
     verdicts: list[Verdict] = []
     candidates: list[tuple[OutageFact, Interval, str]] = []  # (outage, clipped, note)
     removed: list[Interval] = []
     for outage in sorted(outages, key=lambda o: (o.started_at, o.id)):
-        verdict, clipped, note = _screen(outage, terms, start, end, month_start, month_end, now)
+        key = (terms, outage, start, end, now)
+        screened = _SCREENED.get(key)
+        if screened is None:
+            if len(_SCREENED) > 500_000:
+                _SCREENED.clear()
+            screened = _SCREENED[key] = _screen(
+                outage, terms, start, end, month_start, month_end, now
+            )
+        verdict, clipped, note = screened
         if verdict is not None:
             verdicts.append(verdict)
             continue
@@ -237,28 +203,31 @@ def compute(
             continue
         candidates.append((outage, clipped, note))
 
-    removed_union = _union(removed)
-    counted_so_far: list[Interval] = []
+    removed_union = union(removed)
+    # Sweep in order of the counted start: every earlier candidate starts no later, so
+    # what they cover from here on is exactly [start, reach) — one comparison per
+    # outage instead of a union of all earlier ones.
+    candidates.sort(key=lambda c: (c[1][0], c[0].id))
+    reach: datetime | None = None
     downtime_intervals: list[Interval] = []
     for outage, clipped, note in candidates:
-        fresh = _subtract(_subtract([clipped], removed_union), _union(counted_so_far))
+        begin = clipped[0] if reach is None else max(clipped[0], reach)
+        reach = clipped[1] if reach is None else max(reach, clipped[1])
+        if begin >= clipped[1] and meter.always_open and not removed_union:
+            # Wholly inside counted downtime on a 24x7 meter: nothing else to find out.
+            verdicts.append(_excluded(outage, "overlap", "overlaps downtime already counted"))
+            continue
+        fresh = subtract([(begin, clipped[1])], removed_union) if begin < clipped[1] else []
         seconds = meter(fresh)
-        counted_so_far.append(clipped)
         if seconds == 0:
-            if meter(_subtract([clipped], removed_union)) == 0 and meter([clipped]) > 0:
-                reason, code = "during time already removed from the denominator", "overlap_removed"
-            elif meter([clipped]) == 0:
-                reason, code = "outside the measured hours", "outside_measured_hours"
-            else:
-                reason, code = "overlaps downtime already counted", "overlap"
-            verdicts.append(_excluded(outage, code, reason))
+            verdicts.append(_excluded(outage, *_why_not_counted(clipped, removed_union, meter)))
             continue
         downtime_intervals.extend(fresh)
         verdicts.append(
             Verdict(outage.id, outage.title, outage.category, True, seconds, note, "counted")
         )
 
-    downtime_union = _union(downtime_intervals)
+    downtime_union = union(downtime_intervals)
     downtime = meter(downtime_union)
     measured = basis([(start, end)]) if end > start else 0
     removed_seconds = basis(removed_union)
@@ -270,16 +239,27 @@ def compute(
         month=month,
         period_start=start,
         period_end=end,
-        month_seconds=_seconds(month_end - month_start),
-        period_seconds=_seconds(end - start) if end > start else 0,
+        month_seconds=whole_seconds(month_end - month_start),
+        period_seconds=whole_seconds(end - start) if end > start else 0,
         measured_seconds=measured,
         removed_seconds=removed_seconds,
         denominator_seconds=max(denominator, 0),
         downtime_seconds=downtime,
         availability=availability,
-        days=tuple(_daily(downtime_union, meter, month, zone)),
+        days=tuple(
+            Day(month + timedelta(days=i), seconds)
+            for i, seconds in enumerate(seconds_per_day(downtime_union, meter, month, zone))
+        ),
         verdicts=tuple(sorted(verdicts, key=lambda v: (not v.counted, v.outage_id))),
     )
+
+
+def _why_not_counted(clipped: Interval, removed: list[Interval], meter: Meter) -> tuple[str, str]:
+    if meter([clipped]) == 0:
+        return "outside_measured_hours", "outside the measured hours"
+    if meter(subtract([clipped], removed)) == 0:
+        return "overlap_removed", "during time already removed from the denominator"
+    return "overlap", "overlaps downtime already counted"
 
 
 def _label(terms: Terms, category: str) -> str:
@@ -300,9 +280,9 @@ def _screen(
     now: datetime | None,
 ) -> tuple[Verdict | None, Interval, str]:
     """Reasons an outage is excluded before any time is measured; else its clipped span."""
-    o_end = _whole(outage.ended_at or now or month_end)
-    o_start = _whole(outage.started_at)
-    confirmed_at = None if outage.confirmed_at is None else _whole(outage.confirmed_at)
+    o_end = whole(outage.ended_at or now or month_end)
+    o_start = whole(outage.started_at)
+    confirmed_at = None if outage.confirmed_at is None else whole(outage.confirmed_at)
     note = ""
     if terms.exclusions.get(outage.category) == PERMITTED:
         return (
@@ -371,25 +351,3 @@ def _screen(
     if (clipped[0], clipped[1]) != (o_start, o_end) and not note:
         note = "counted only inside the month and the contract's active period"
     return None, clipped, note
-
-
-def _daily(downtime: list[Interval], meter: _Meter, month: date, zone: ZoneInfo) -> list[Day]:
-    """Downtime per local day of the month; only days that meet downtime are measured."""
-    per_day: dict[date, int] = {}
-    for a, b in downtime:
-        day = a.astimezone(zone).date()
-        while True:
-            day_start = _local_midnight(day, zone)
-            day_end = _local_midnight(day + timedelta(days=1), zone)
-            if day_start >= b:
-                break
-            piece = (max(a, day_start), min(b, day_end))
-            if piece[1] > piece[0]:
-                per_day[day] = per_day.get(day, 0) + meter([piece])
-            day += timedelta(days=1)
-    following = _next_month(month)
-    days, day = [], month
-    while day < following:
-        days.append(Day(day, per_day.get(day, 0)))
-        day += timedelta(days=1)
-    return days

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from contracts.models import Contract, ContractLine, DowntimeCategory, Service, SLAPolicy
 from contracts.selectors import business_calendar_for
@@ -52,8 +52,25 @@ def _contracts(queryset: QuerySet[Contract]) -> QuerySet[Contract]:
         "policy__exclusions",
         "policy__measurement_calendar__intervals",
         "policy__measurement_calendar__custom_holidays",
-        Prefetch("lines", queryset=ContractLine.objects.select_related("service")),
     )
+
+
+def _lines(contracts: QuerySet[Contract]) -> tuple[dict[int, list[tuple]], dict[int, Service]]:
+    """Each contract's (service id, monthly fee) lines, and the few services they name.
+
+    Plain rows rather than model instances: a bulk run reads tens of thousands of lines
+    but only a handful of distinct services.
+    """
+    by_contract: dict[int, list[tuple]] = defaultdict(list)
+    rows = ContractLine.objects.filter(contract__in=contracts.values("pk")).order_by(
+        "contract_id", "service__name"
+    )
+    for contract_id, service_id, fee in rows.values_list(
+        "contract_id", "service_id", "monthly_fee"
+    ):
+        by_contract[contract_id].append((service_id, fee))
+    service_ids = {sid for lines in by_contract.values() for sid, _ in lines}
+    return by_contract, Service.objects.in_bulk(service_ids)
 
 
 def _active(contract: Contract, month: date) -> tuple[date, date | None] | None:
@@ -99,41 +116,63 @@ def _service_accounts(service_ids: Iterable[int], month: date) -> dict[int, int]
     return {row["service_id"]: row["customers"] for row in rows}
 
 
-def _facts(
-    outages: list[Outage], customer_id: int, service: Service, accounts: int
-) -> list[OutageFact]:
-    facts = []
+@dataclass
+class _ServiceFacts:
+    """A service's outages of the month as engine facts, built once per bulk run: those
+    of every customer, and the scoped ones by the customer they reach."""
+
+    shared: list[OutageFact]
+    scoped: dict[int, list[OutageFact]]
+
+    def for_customer(self, customer_id: int) -> list[OutageFact]:
+        return self.shared + self.scoped.get(customer_id, [])
+
+
+def _service_facts(outages: list[Outage], service: Service, accounts: int) -> _ServiceFacts:
+    facts = _ServiceFacts([], defaultdict(list))
     for outage in outages:
         scoped = outage.scope == Outage.Scope.CUSTOMERS
-        scope_ids = {c.pk for c in outage.customers.all()} if scoped else None
-        if scope_ids is not None and customer_id not in scope_ids:
-            continue  # another customer's outage: not this account's downtime
-        facts.append(
-            OutageFact(
-                id=outage.pk,
-                title=outage.title,
-                category=outage.category,
-                started_at=outage.started_at,
-                ended_at=outage.ended_at,
-                confirmed_at=outage.confirmed_at,
-                affected_accounts=len(scope_ids) if scope_ids is not None else None,
-                service_accounts=accounts,
-                service_critical=service.critical,
-            )
+        scope_ids = [c.pk for c in outage.customers.all()] if scoped else []
+        fact = OutageFact(
+            id=outage.pk,
+            title=outage.title,
+            category=outage.category,
+            started_at=outage.started_at,
+            ended_at=outage.ended_at,
+            confirmed_at=outage.confirmed_at,
+            affected_accounts=len(scope_ids) if scoped else None,
+            service_accounts=accounts,
+            service_critical=service.critical,
         )
+        if not scoped:
+            facts.shared.append(fact)
+        # Another customer's scoped outage is not this account's downtime: only the
+        # customers it names get it.
+        for customer_id in scope_ids:
+            facts.scoped[customer_id].append(fact)
     return facts
 
 
 def availability_for_month(
     month: date, contracts: QuerySet[Contract] | None = None, *, now: datetime | None = None
 ) -> Iterator[ServiceMonth]:
-    """Every (contract, service line) active in ``month``, computed in bulk."""
+    """Every (contract, service line) active in ``month``, computed in bulk.
+
+    Accounts that see the same outages under the same policy over the same active days
+    get the same figures, so each distinct case is computed once per run.
+    """
     month = month.replace(day=1)
-    contract_list = list(_contracts(contracts if contracts is not None else Contract.objects.all()))
-    service_ids = {line.service_id for c in contract_list for line in c.lines.all()}
-    outages = _outages(service_ids, month)
-    accounts = _service_accounts(service_ids, month)
+    queryset = contracts if contracts is not None else Contract.objects.all()
+    contract_list = list(_contracts(queryset))
+    lines, services = _lines(queryset)
+    outages = _outages(services, month)
+    accounts = _service_accounts(services, month)
+    facts = {
+        sid: _service_facts(outages.get(sid, []), service, accounts.get(sid, 1))
+        for sid, service in services.items()
+    }
     terms_cache: dict[int, Terms] = {}
+    results: dict[tuple, Availability] = {}
     for contract in contract_list:
         active = _active(contract, month)
         if active is None:
@@ -141,22 +180,27 @@ def availability_for_month(
         terms = terms_cache.get(contract.policy_id)
         if terms is None:
             terms = terms_cache[contract.policy_id] = policy_terms(contract.policy)
-        for line in contract.lines.all():
-            facts = _facts(
-                outages.get(line.service_id, []),
-                contract.customer_id,
-                line.service,
-                accounts.get(line.service_id, 1),
-            )
-            result = compute(
-                terms,
-                month=month,
-                outages=facts,
-                active_from=active[0],
-                active_until=active[1],
-                now=now,
-            )
-            yield ServiceMonth(contract, line.service, line.monthly_fee, result)
+        # The active days inside this month: contracts that started earlier share a key.
+        last_day = next_month(month) - timedelta(days=1)
+        window = (
+            max(active[0], month),
+            None if active[1] is None or active[1] >= last_day else active[1],
+        )
+        for service_id, monthly_fee in lines.get(contract.pk, []):
+            service_facts = facts[service_id]
+            mine = service_facts.scoped.get(contract.customer_id, [])
+            key = (contract.policy_id, service_id, window, tuple(f.id for f in mine))
+            result = results.get(key)
+            if result is None:
+                result = results[key] = compute(
+                    terms,
+                    month=month,
+                    outages=service_facts.shared + mine,
+                    active_from=window[0],
+                    active_until=window[1],
+                    now=now,
+                )
+            yield ServiceMonth(contract, services[service_id], monthly_fee, result)
 
 
 def contract_availability(

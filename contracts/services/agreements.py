@@ -107,7 +107,9 @@ def invoice_create(
     _clean(invoice)
     invoice.save()
     InvoiceLine.objects.create(
-        invoice=invoice, kind=InvoiceLine.Kind.CHARGE, amount=invoice.amount,
+        invoice=invoice,
+        kind=InvoiceLine.Kind.CHARGE,
+        amount=invoice.amount,
         description=f"Services {period_start:%d %b %Y} – {period_end:%d %b %Y}",
     )
     return invoice
