@@ -45,7 +45,7 @@ PERMITTED = "permitted"
 REMOVED = "removed"
 
 
-@dataclass(frozen=True, eq=False)  # identity hash: a key of the screening memo below
+@dataclass(frozen=True, eq=False)  # hashed by identity: part of a bulk run's memo key
 class Terms:
     """The policy terms the engine needs (see contracts.models.SLAPolicy)."""
 
@@ -134,12 +134,6 @@ class Availability:
         return Fraction(self.downtime_seconds, 60)
 
 
-# Screening an outage depends only on the outage, the terms and the period, and a bulk
-# run meets the same outage for thousands of accounts: remember the answers. The key
-# holds the terms object itself (hashed by identity), so it cannot be mistaken for another.
-_SCREENED: dict[tuple, tuple] = {}
-
-
 def compute(
     terms: Terms,
     *,
@@ -148,12 +142,14 @@ def compute(
     active_from: date | None = None,
     active_until: date | None = None,
     now: datetime | None = None,
+    memo: dict | None = None,
 ) -> Availability:
     """Availability of one account's service for ``month`` (any date in it).
 
     ``active_from`` / ``active_until`` are the contract's first and last active days
     (inclusive, local dates; None = unbounded). ``now`` closes ongoing outages and the
-    still-running month (None: the end of the month).
+    still-running month (None: the end of the month). ``memo``: a dict a bulk run passes
+    to every call, so an outage met by thousands of accounts is screened once per period.
     """
     zone = ZoneInfo(terms.zone)
     month = month.replace(day=1)
@@ -178,13 +174,11 @@ def compute(
     removed: list[Interval] = []
     for outage in sorted(outages, key=lambda o: (o.started_at, o.id)):
         key = (terms, outage, start, end, now)
-        screened = _SCREENED.get(key)
+        screened = None if memo is None else memo.get(key)
         if screened is None:
-            if len(_SCREENED) > 500_000:
-                _SCREENED.clear()
-            screened = _SCREENED[key] = _screen(
-                outage, terms, start, end, month_start, month_end, now
-            )
+            screened = _screen(outage, terms, start, end, month_start, month_end, now)
+            if memo is not None:
+                memo[key] = screened
         verdict, clipped, note = screened
         if verdict is not None:
             verdicts.append(verdict)

@@ -173,6 +173,7 @@ def availability_for_month(
     }
     terms_cache: dict[int, Terms] = {}
     results: dict[tuple, Availability] = {}
+    memo: dict = {}  # this run's screening answers (see outages.availability.compute)
     for contract in contract_list:
         active = _active(contract, month)
         if active is None:
@@ -199,6 +200,7 @@ def availability_for_month(
                     active_from=window[0],
                     active_until=window[1],
                     now=now,
+                    memo=memo,
                 )
             yield ServiceMonth(contract, services[service_id], monthly_fee, result)
 
