@@ -172,49 +172,56 @@ def compute(
     verdicts: list[Verdict] = []
     candidates: list[tuple[OutageFact, Interval, str]] = []  # (outage, clipped, note)
     removed: list[Interval] = []
-    for outage in sorted(outages, key=lambda o: (o.started_at, o.id)):
+    memo = {} if memo is None else memo
+    for outage in outages:
         key = (terms, outage, start, end, now)
-        screened = None if memo is None else memo.get(key)
+        screened = memo.get(key)
         if screened is None:
             screened = _screen(outage, terms, start, end, month_start, month_end, now)
-            if memo is not None:
-                memo[key] = screened
+            if screened[0] is None and terms.exclusions.get(outage.category) == REMOVED:
+                reason = (
+                    f"{_label(terms, outage.category)}: not counted, and removed "
+                    "from the month's required availability"
+                )
+                verdict = _excluded(outage, "removed_from_denominator", reason)
+                screened = (verdict, screened[1], _REMOVED)
+            memo[key] = screened
         verdict, clipped, note = screened
+        if note is _REMOVED:
+            removed.append(clipped)
         if verdict is not None:
             verdicts.append(verdict)
-            continue
-        treatment = terms.exclusions.get(outage.category)
-        if treatment == REMOVED:
-            removed.append(clipped)
-            verdicts.append(
-                _excluded(
-                    outage,
-                    "removed_from_denominator",
-                    f"{_label(terms, outage.category)}: not counted, and removed "
-                    "from the month's required availability",
-                )
-            )
-            continue
-        candidates.append((outage, clipped, note))
+        else:
+            candidates.append((outage, clipped, note))
 
     removed_union = union(removed)
+    simple = meter.always_open and not removed_union
     # Sweep in order of the counted start: every earlier candidate starts no later, so
     # what they cover from here on is exactly [start, reach) — one comparison per
     # outage instead of a union of all earlier ones.
-    candidates.sort(key=lambda c: (c[1][0], c[0].id))
+    candidates.sort(key=lambda c: (c[1][0], c[0].started_at, c[0].id))
     reach: datetime | None = None
     downtime_intervals: list[Interval] = []
     for outage, clipped, note in candidates:
         begin = clipped[0] if reach is None else max(clipped[0], reach)
         reach = clipped[1] if reach is None else max(reach, clipped[1])
-        if begin >= clipped[1] and meter.always_open and not removed_union:
-            # Wholly inside counted downtime on a 24x7 meter: nothing else to find out.
-            verdicts.append(_excluded(outage, "overlap", "overlaps downtime already counted"))
-            continue
-        fresh = subtract([(begin, clipped[1])], removed_union) if begin < clipped[1] else []
-        seconds = meter(fresh)
+        if simple:  # 24x7 and nothing removed: plain arithmetic
+            fresh = [(begin, clipped[1])] if begin < clipped[1] else []
+            seconds = whole_seconds(clipped[1] - begin) if fresh else 0
+        else:
+            fresh = subtract([(begin, clipped[1])], removed_union) if begin < clipped[1] else []
+            seconds = meter(fresh)
         if seconds == 0:
-            verdicts.append(_excluded(outage, *_why_not_counted(clipped, removed_union, meter)))
+            overlap_key = ("not counted", outage, clipped, tuple(removed_union), terms)
+            verdict = memo.get(overlap_key)
+            if verdict is None:
+                why = (
+                    ("overlap", "overlaps downtime already counted")
+                    if simple
+                    else _why_not_counted(clipped, removed_union, meter)
+                )
+                verdict = memo[overlap_key] = _excluded(outage, *why)
+            verdicts.append(verdict)
             continue
         downtime_intervals.extend(fresh)
         verdicts.append(
@@ -246,6 +253,9 @@ def compute(
         ),
         verdicts=tuple(sorted(verdicts, key=lambda v: (not v.counted, v.outage_id))),
     )
+
+
+_REMOVED = "\0removed"  # marks a screened outage whose time leaves the denominator
 
 
 def _why_not_counted(clipped: Interval, removed: list[Interval], meter: Meter) -> tuple[str, str]:

@@ -89,3 +89,15 @@ def test_a_months_downtime_is_the_sum_of_its_days(terms, month_facts):
     assert len(result.days) == (
         (date(month.year + month.month // 12, month.month % 12 + 1, 1) - month).days
     )
+
+
+@FAST
+@given(TERMS, month_and_outages(), month_and_outages())
+def test_a_shared_memo_never_changes_a_result(terms, first, second):
+    # A bulk run passes one memo to thousands of calls; answers must not leak between them.
+    memo: dict = {}
+    for month, facts in (first, second, first):
+        for active_from in (None, month.replace(day=10)):
+            alone = compute(terms, month=month, outages=facts, active_from=active_from)
+            shared = compute(terms, month=month, outages=facts, active_from=active_from, memo=memo)
+            assert shared == alone
