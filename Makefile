@@ -18,6 +18,7 @@ demo: venv
 	mkdir -p var/mail
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v0
 	$(DEMO_ENV) $(PY) manage.py load_sla_catalog
+	$(DEMO_ENV) $(PY) manage.py setup_schedules
 	$(DEMO_ENV) $(PY) manage.py demo
 	@echo "Serving SLA Portal on http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000

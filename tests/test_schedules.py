@@ -1,0 +1,35 @@
+"""Periodic jobs are written by `setup_schedules`, once, with an explicit time zone."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from slaportal.celery import app
+from slaportal.schedules import SCHEDULES
+
+
+def test_setup_schedules_writes_every_job_once_with_its_zone(db):
+    call_command("setup_schedules", verbosity=0)
+    call_command("setup_schedules", verbosity=0)
+    tasks = PeriodicTask.objects.select_related("crontab")
+    assert sorted(t.name for t in tasks) == sorted(s.name for s in SCHEDULES)
+    expiry = tasks.get(task="credits.tasks.expire_credits_on_termination")
+    assert (expiry.crontab.hour, expiry.crontab.minute, str(expiry.crontab.timezone)) == (
+        "0",
+        "15",
+        "UTC",
+    )
+
+
+def test_every_scheduled_task_is_a_registered_celery_task(db):
+    app.loader.import_default_modules()
+    for schedule in SCHEDULES:
+        assert schedule.task in app.tasks, schedule.task
+
+
+def test_a_job_removed_from_code_is_removed_from_the_scheduler(db):
+    every = IntervalSchedule.objects.create(every=1, period="minutes")
+    PeriodicTask.objects.create(name="old job", task="credits.tasks.gone", interval=every)
+    call_command("setup_schedules", verbosity=0)
+    assert not PeriodicTask.objects.filter(name="old job").exists()
