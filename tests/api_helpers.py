@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from rest_framework.test import APIClient
-
-from contracts.models import Calendar
 
 API = "/api/v1/"
 ENDPOINTS = ["customers", "services", "calendars", "policies", "contracts", "invoices"]
@@ -28,22 +23,6 @@ def client_for(user=None) -> APIClient:
         # through one that is not listed there leaves the request anonymous.
         client.force_login(user, backend="contracts.backends.PortalBackend")
     return client
-
-
-def policy_terms(calendar: Calendar, **changes) -> dict:
-    return {
-        "code": "tiered",
-        "version": 1,
-        "name": "Tiered SLA",
-        "effective_from": date(2026, 1, 1),
-        "target_availability": Decimal("99.500"),
-        "measurement_calendar": calendar,
-        "denominator_basis": "calendar_minutes",
-        "downtime_starts_at": "detection",
-        "credit_rule": "tiered",
-        "support_calendar": calendar,
-        **changes,
-    }
 
 
 def band_tuples() -> list[tuple]:

@@ -14,7 +14,7 @@ from django.db import connection
 
 from contracts import services
 from contracts.models import Calendar, Contract, Invoice, SLAPolicy
-from tests.api_helpers import WEEKDAY_HOURS, band_tuples, policy_terms
+from tests.api_helpers import WEEKDAY_HOURS, band_tuples
 from tests.factories import (
     ContractFactory,
     ContractLineFactory,
@@ -22,6 +22,7 @@ from tests.factories import (
     CustomerUserFactory,
     InvoiceFactory,
     StaffFactory,
+    policy_terms,
 )
 
 # Playwright fixtures (browser, page) for the browser tests; listed here, once, so pytest

@@ -133,21 +133,29 @@ def make_contract(customer, *, reference: str = "C-TEST-1", fees=("1250.00",)) -
     calendar, _ = Calendar.objects.get_or_create(
         code="test-24x7", defaults={"name": "Always", "time_zone": "UTC"}
     )
+    terms = policy_terms(
+        calendar, code="test-tiered", name="Tiered Test SLA", effective_from=date(2025, 1, 1)
+    )
     policy, _ = SLAPolicy.objects.get_or_create(
-        code="test-tiered",
-        version=1,
-        defaults={
-            "name": "Tiered Test SLA",
-            "effective_from": date(2025, 1, 1),
-            "target_availability": Decimal("99.500"),
-            "measurement_calendar": calendar,
-            "denominator_basis": "calendar_minutes",
-            "downtime_starts_at": "detection",
-            "credit_rule": "tiered",
-            "support_calendar": calendar,
-        },
+        code=terms.pop("code"), version=terms.pop("version"), defaults=terms
     )
     contract = ContractFactory(customer=customer, policy=policy, reference=reference)
     for fee in fees:
         ContractLineFactory(contract=contract, service=ServiceFactory(), monthly_fee=Decimal(fee))
     return contract
+
+
+def policy_terms(calendar: Calendar, **changes) -> dict:
+    return {
+        "code": "tiered",
+        "version": 1,
+        "name": "Tiered SLA",
+        "effective_from": date(2026, 1, 1),
+        "target_availability": Decimal("99.500"),
+        "measurement_calendar": calendar,
+        "denominator_basis": "calendar_minutes",
+        "downtime_starts_at": "detection",
+        "credit_rule": "tiered",
+        "support_calendar": calendar,
+        **changes,
+    }

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from contracts import services
 from contracts.models import Contract, ContractLine, Invoice
-from tests.api_helpers import API, band_tuples, client_for, errors_text, policy_terms
-from tests.factories import ContractFactory, InvoiceFactory, ServiceFactory
+from tests.api_helpers import API, band_tuples, client_for, errors_text
+from tests.factories import ContractFactory, InvoiceFactory, ServiceFactory, policy_terms
 
 
 def contract_payload(customer, service, **changes) -> dict:

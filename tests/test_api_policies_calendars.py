@@ -7,7 +7,8 @@ import pytest
 
 from contracts import services
 from contracts.models import Calendar, SLAPolicy
-from tests.api_helpers import API, BANDS, band_tuples, client_for, errors_text, policy_terms
+from tests.api_helpers import API, BANDS, band_tuples, client_for, errors_text
+from tests.factories import policy_terms
 
 
 def calendar_payload(**changes) -> dict:

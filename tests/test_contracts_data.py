@@ -27,8 +27,7 @@ from contracts.services import (
     invoice_create,
     policy_upsert,
 )
-from tests.api_helpers import policy_terms
-from tests.factories import ContractFactory, CustomerFactory, ServiceFactory
+from tests.factories import ContractFactory, CustomerFactory, ServiceFactory, policy_terms
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
