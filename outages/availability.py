@@ -19,119 +19,36 @@ excluded, with the reason. Overlapping outages never count twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from contracts.calendars import BusinessCalendar
+from outages.facts import (  # noqa: F401  (re-exported: the engine's interface)
+    BUSINESS_SECONDS,
+    CALENDAR_SECONDS,
+    PERMITTED,
+    REMOVED,
+    Availability,
+    Day,
+    OutageFact,
+    Terms,
+    Verdict,
+)
 from outages.intervals import (
     Interval,
     Meter,
     local_midnight,
     next_month,
     seconds_per_day,
-    subtract,
     union,
     whole,
     whole_seconds,
 )
-
-CALENDAR_SECONDS = "calendar_minutes"
-BUSINESS_SECONDS = "business_minutes"
-PERMITTED = "permitted"
-REMOVED = "removed"
-
-
-@dataclass(frozen=True, eq=False)  # hashed by identity: part of a bulk run's memo key
-class Terms:
-    """The policy terms the engine needs (see contracts.models.SLAPolicy)."""
-
-    zone: str
-    measurement: BusinessCalendar
-    denominator_basis: str = CALENDAR_SECONDS
-    downtime_from_confirmation: bool = False
-    exclusions: Mapping[str, str] = field(default_factory=dict)  # category → permitted|removed
-    significant_subset_pct: Decimal | None = None
-    counts_only_critical_services: bool = False
-    category_labels: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OutageFact:
-    """One outage of the service that reaches this account."""
-
-    id: int
-    title: str
-    category: str
-    started_at: datetime
-    ended_at: datetime | None  # None: still ongoing
-    confirmed_at: datetime | None = None
-    affected_accounts: int | None = None  # None: every customer of the service
-    service_accounts: int = 1  # customers of the service this month
-    service_critical: bool = True
-
-
-@dataclass(frozen=True)
-class Verdict:
-    outage_id: int
-    title: str
-    category: str
-    counted: bool
-    seconds: int  # downtime it added (0 when excluded)
-    reason: str  # why excluded; for a counted outage, any part left out
-    code: str  # machine-readable: counted, excluded_category, removed_from_denominator, ...
-
-
-@dataclass(frozen=True)
-class Day:
-    day: date
-    downtime_seconds: int
-
-
-@dataclass(frozen=True)
-class Availability:
-    month: date
-    period_start: datetime
-    period_end: datetime
-    month_seconds: int  # real length of the whole month in the zone
-    period_seconds: int  # real length of the active part
-    measured_seconds: int  # period on the denominator basis, before removals
-    removed_seconds: int
-    denominator_seconds: int
-    downtime_seconds: int
-    availability: Fraction
-    days: tuple[Day, ...]
-    verdicts: tuple[Verdict, ...]
-
-    @property
-    def active(self) -> bool:
-        return self.period_seconds > 0
-
-    @property
-    def share_of_month(self) -> Fraction:
-        """The active share of the month, which prorates the fee."""
-        return Fraction(self.period_seconds, self.month_seconds)
-
-    @property
-    def percent(self) -> Fraction:
-        return self.availability * 100
-
-    @property
-    def display(self) -> str:
-        """Percent to 3 places, rounded down so a shortfall never displays as met."""
-        value = Decimal(self.percent.numerator) / Decimal(self.percent.denominator)
-        return f"{value.quantize(Decimal('0.001'), rounding=ROUND_DOWN)} %"
-
-    @property
-    def denominator_minutes(self) -> Fraction:
-        return Fraction(self.denominator_seconds, 60)
-
-    @property
-    def downtime_minutes(self) -> Fraction:
-        return Fraction(self.downtime_seconds, 60)
+from outages.screening import Candidate, screen_all, sweep_step
 
 
 def compute(
@@ -151,8 +68,74 @@ def compute(
     still-running month (None: the end of the month). ``memo``: a dict a bulk run passes
     to every call, so an outage met by thousands of accounts is screened once per period.
     """
+    return prepare(
+        terms,
+        month=month,
+        outages=outages,
+        active_from=active_from,
+        active_until=active_until,
+        now=now,
+        memo=memo,
+    ).result
+
+
+@dataclass(frozen=True, eq=False)
+class Baseline:
+    """A computation kept open for more outages: what every account of a policy, service
+    and active period shares, so each account's own (scoped) outages are added with
+    ``extend`` without redoing the rest. ``result`` is the shared outages' availability."""
+
+    terms: Terms
+    outages: tuple[OutageFact, ...]
+    args: dict  # month, active_from, active_until, now
+    window: tuple  # (start, end, month_start, month_end, now)
+    meter: Meter
+    basis: Meter
+    simple: bool
+    removed: list[Interval]  # union of the time removed from the denominator
+    removed_parts: list[tuple[Interval, Verdict]]  # each outage removed, and its verdict
+    excluded: list[Verdict]  # outages excluded before any time is measured (not removed)
+    keys: list[tuple]  # sort key of each candidate, ascending
+    candidates: list[Candidate]
+    reach: list[datetime | None]  # reach before each candidate; [n] = the final reach
+    steps: list[tuple[list[Interval], int, Verdict]]  # fresh time, seconds, verdict
+    result: Availability
+
+
+def prepare(
+    terms: Terms,
+    *,
+    month: date,
+    outages: Sequence[OutageFact],
+    active_from: date | None = None,
+    active_until: date | None = None,
+    now: datetime | None = None,
+    memo: dict | None = None,
+) -> Baseline:
+    """``compute`` for these outages, kept as a ``Baseline`` that ``extend`` builds on."""
+    args = dict(month=month.replace(day=1), active_from=active_from, active_until=active_until)
+    window = measured_window(terms, now=now, **args)
+    memo = {} if memo is None else memo
+    excluded, candidates, removed = screen_all(terms, outages, window, memo)
+    # Sweep in order of the counted start: every earlier candidate starts no later, so
+    # what they cover from here on is exactly [start, reach) — one comparison per
+    # outage instead of a union of all earlier ones.
+    candidates.sort(key=sweep_order)
+    return build_baseline(
+        terms, tuple(outages), {**args, "now": now}, window, excluded, removed, candidates, memo
+    )
+
+
+def measured_window(
+    terms: Terms,
+    *,
+    month: date,
+    active_from: date | None,
+    active_until: date | None,
+    now: datetime | None,
+) -> tuple:
+    """(start, end, month start, month end, now) of the measured period, in UTC."""
     zone = ZoneInfo(terms.zone)
-    month = month.replace(day=1)
     month_start = local_midnight(month, zone)
     month_end = local_midnight(next_month(month), zone)
     start = month_start
@@ -163,80 +146,53 @@ def compute(
         end = min(end, local_midnight(active_until + timedelta(days=1), zone))
     if now is not None:  # a month still running is measured up to now
         end = min(end, max(whole(now), start))
-    end = max(start, end)
+    return (start, max(start, end), month_start, month_end, now)
 
+
+def build_baseline(
+    terms: Terms,
+    outages: tuple[OutageFact, ...],
+    args: dict,
+    window: tuple,
+    excluded: list[Verdict],
+    removed_parts: list[tuple[Interval, Verdict]],
+    candidates: list[Candidate],
+    memo: dict,
+    reuse: list | None = None,
+    days: list[int] | None = None,
+    keys: list[tuple] | None = None,
+) -> Baseline:
+    """Sweep the (sorted) candidates and total up; ``reuse`` holds steps known already,
+    ``days`` the downtime per local day when it is known already."""
+    start, end, month_start, month_end, _ = window
+    month = args["month"]
     meter = Meter(terms.measurement)
-    always = Meter(BusinessCalendar.always())
-    basis = always if terms.denominator_basis == CALENDAR_SECONDS else meter
-
-    verdicts: list[Verdict] = []
-    candidates: list[tuple[OutageFact, Interval, str]] = []  # (outage, clipped, note)
-    removed: list[Interval] = []
-    memo = {} if memo is None else memo
-    for outage in outages:
-        key = (terms, outage, start, end, now)
-        screened = memo.get(key)
-        if screened is None:
-            screened = _screen(outage, terms, start, end, month_start, month_end, now)
-            if screened[0] is None and terms.exclusions.get(outage.category) == REMOVED:
-                reason = (
-                    f"{_label(terms, outage.category)}: not counted, and removed "
-                    "from the month's required availability"
-                )
-                verdict = _excluded(outage, "removed_from_denominator", reason)
-                screened = (verdict, screened[1], _REMOVED)
-            memo[key] = screened
-        verdict, clipped, note = screened
-        if note is _REMOVED:
-            removed.append(clipped)
-        if verdict is not None:
-            verdicts.append(verdict)
-        else:
-            candidates.append((outage, clipped, note))
-
-    removed_union = union(removed)
+    basis = _ALWAYS if terms.denominator_basis == CALENDAR_SECONDS else meter
+    removed_union = tuple(union(part for part, _ in removed_parts))
     simple = meter.always_open and not removed_union
-    # Sweep in order of the counted start: every earlier candidate starts no later, so
-    # what they cover from here on is exactly [start, reach) — one comparison per
-    # outage instead of a union of all earlier ones.
-    candidates.sort(key=lambda c: (c[1][0], c[0].started_at, c[0].id))
-    reach: datetime | None = None
-    downtime_intervals: list[Interval] = []
-    for outage, clipped, note in candidates:
-        begin = clipped[0] if reach is None else max(clipped[0], reach)
-        reach = clipped[1] if reach is None else max(reach, clipped[1])
-        if simple:  # 24x7 and nothing removed: plain arithmetic
-            fresh = [(begin, clipped[1])] if begin < clipped[1] else []
-            seconds = whole_seconds(clipped[1] - begin) if fresh else 0
-        else:
-            fresh = subtract([(begin, clipped[1])], removed_union) if begin < clipped[1] else []
-            seconds = meter(fresh)
-        if seconds == 0:
-            overlap_key = ("not counted", outage, clipped, tuple(removed_union), terms)
-            verdict = memo.get(overlap_key)
-            if verdict is None:
-                why = (
-                    ("overlap", "overlaps downtime already counted")
-                    if simple
-                    else _why_not_counted(clipped, removed_union, meter)
-                )
-                verdict = memo[overlap_key] = _excluded(outage, *why)
-            verdicts.append(verdict)
-            continue
-        downtime_intervals.extend(fresh)
-        verdicts.append(
-            Verdict(outage.id, outage.title, outage.category, True, seconds, note, "counted")
-        )
+    reach: list[datetime | None] = []
+    steps = []
+    current: datetime | None = None
+    for index, candidate in enumerate(candidates):
+        reach.append(current)
+        step = reuse[index] if reuse is not None else None
+        if step is None:
+            step = sweep_step(candidate, current, terms, removed_union, meter, simple, memo)
+        steps.append(step)
+        current = reach_after(current, candidate)
+    reach.append(current)
 
-    downtime_union = union(downtime_intervals)
-    downtime = meter(downtime_union)
+    # Each step's fresh time is disjoint from the others' and comes after it: their
+    # seconds add up, and together they are already in order.
+    downtime = sum(seconds for _, seconds, _ in steps)
+    if days is None:
+        fresh = [i for part, _, _ in steps for i in part]
+        days = seconds_per_day(fresh, meter, month, ZoneInfo(terms.zone))
     measured = basis([(start, end)]) if end > start else 0
     removed_seconds = basis(removed_union)
     denominator = measured - removed_seconds
-    availability = (
-        Fraction(1) if denominator <= 0 else Fraction(denominator - downtime, denominator)
-    )
-    return Availability(
+    removed_verdicts = [verdict for _, verdict in removed_parts]
+    result = Availability(
         month=month,
         period_start=start,
         period_end=end,
@@ -246,112 +202,55 @@ def compute(
         removed_seconds=removed_seconds,
         denominator_seconds=max(denominator, 0),
         downtime_seconds=downtime,
-        availability=availability,
-        days=tuple(
-            Day(month + timedelta(days=i), seconds)
-            for i, seconds in enumerate(seconds_per_day(downtime_union, meter, month, zone))
+        availability=ratio(denominator, downtime),
+        days=tuple(Day(month + timedelta(days=i), seconds) for i, seconds in enumerate(days)),
+        verdicts=ordered_verdicts(
+            [*excluded, *removed_verdicts, *(verdict for _, _, verdict in steps)]
         ),
-        verdicts=tuple(sorted(verdicts, key=lambda v: (not v.counted, v.outage_id))),
+    )
+    return Baseline(
+        terms,
+        outages,
+        args,
+        window,
+        meter,
+        basis,
+        simple,
+        removed_union,
+        removed_parts,
+        excluded,
+        [sweep_order(c) for c in candidates] if keys is None else keys,
+        candidates,
+        reach,
+        steps,
+        result,
     )
 
 
-_REMOVED = "\0removed"  # marks a screened outage whose time leaves the denominator
+_ALWAYS = Meter(BusinessCalendar.always())
 
 
-def _why_not_counted(clipped: Interval, removed: list[Interval], meter: Meter) -> tuple[str, str]:
-    if meter([clipped]) == 0:
-        return "outside_measured_hours", "outside the measured hours"
-    if meter(subtract([clipped], removed)) == 0:
-        return "overlap_removed", "during time already removed from the denominator"
-    return "overlap", "overlaps downtime already counted"
+def sweep_order(candidate: Candidate) -> tuple:
+    # By when the outage's counted time began, before any clipping: the order does not
+    # depend on the period, so a month's sweep also holds for any part of it.
+    outage, _, _, span = candidate
+    return (span[0], outage.started_at, outage.id)
 
 
-def _label(terms: Terms, category: str) -> str:
-    return terms.category_labels.get(category, category.replace("_", " "))
+def reach_after(current: datetime | None, candidate: Candidate) -> datetime:
+    end = candidate[1][1]
+    return end if current is None else max(current, end)
 
 
-def _excluded(outage: OutageFact, code: str, reason: str) -> Verdict:
-    return Verdict(outage.id, outage.title, outage.category, False, 0, reason, code)
+def ordered_verdicts(verdicts: list[Verdict]) -> tuple[Verdict, ...]:
+    """Counted outages first, then the excluded ones, each by outage id."""
+    by_id = sorted(verdicts, key=_BY_ID)
+    return tuple(sorted(by_id, key=_COUNTED, reverse=True))  # stable: ids stay in order
 
 
-def _screen(
-    outage: OutageFact,
-    terms: Terms,
-    start: datetime,
-    end: datetime,
-    month_start: datetime,
-    month_end: datetime,
-    now: datetime | None,
-) -> tuple[Verdict | None, Interval, str]:
-    """Reasons an outage is excluded before any time is measured; else its clipped span."""
-    o_end = whole(outage.ended_at or now or month_end)
-    o_start = whole(outage.started_at)
-    confirmed_at = None if outage.confirmed_at is None else whole(outage.confirmed_at)
-    note = ""
-    if terms.exclusions.get(outage.category) == PERMITTED:
-        return (
-            _excluded(
-                outage,
-                "excluded_category",
-                f"{_label(terms, outage.category)}: permitted downtime under the policy",
-            ),
-            (o_start, o_end),
-            "",
-        )
-    if terms.counts_only_critical_services and not outage.service_critical:
-        return (
-            _excluded(
-                outage,
-                "non_critical_service",
-                "the service is not critical; only critical services count",
-            ),
-            (o_start, o_end),
-            "",
-        )
-    if terms.significant_subset_pct is not None and outage.affected_accounts is not None:
-        share = Fraction(outage.affected_accounts, max(outage.service_accounts, 1))
-        if share * 100 < Fraction(terms.significant_subset_pct):
-            return (
-                _excluded(
-                    outage,
-                    "below_significant_subset",
-                    f"affected {outage.affected_accounts} of {outage.service_accounts} customers of "
-                    f"the service, below the significant subset of {terms.significant_subset_pct} %",
-                ),
-                (o_start, o_end),
-                "",
-            )
-    if terms.downtime_from_confirmation and terms.exclusions.get(outage.category) != REMOVED:
-        if confirmed_at is None:
-            return (
-                _excluded(
-                    outage, "not_confirmed", "not yet confirmed; downtime starts at confirmation"
-                ),
-                (o_start, o_end),
-                "",
-            )
-        if confirmed_at >= o_end:
-            return (
-                _excluded(outage, "before_confirmation", "ended before it was confirmed"),
-                (o_start, o_end),
-                "",
-            )
-        if confirmed_at > o_start:
-            local = confirmed_at.astimezone(ZoneInfo(terms.zone))
-            note = f"counted from confirmation at {local:%Y-%m-%d %H:%M %Z}"
-            o_start = confirmed_at
-    clipped = (max(o_start, start), min(o_end, end))
-    if clipped[1] <= clipped[0]:
-        inside_month = o_start < month_end and o_end > month_start
-        if inside_month:
-            return (
-                _excluded(
-                    outage, "outside_contract_period", "outside the contract's active period"
-                ),
-                clipped,
-                "",
-            )
-        return _excluded(outage, "outside_month", "outside the month"), clipped, ""
-    if (clipped[0], clipped[1]) != (o_start, o_end) and not note:
-        note = "counted only inside the month and the contract's active period"
-    return None, clipped, note
+_BY_ID = attrgetter("outage_id")
+_COUNTED = attrgetter("counted")
+
+
+def ratio(denominator: int, downtime: int) -> Fraction:
+    return Fraction(1) if denominator <= 0 else Fraction(denominator - downtime, denominator)

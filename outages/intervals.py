@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -32,13 +32,19 @@ def union(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
-def subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
+def subtract(
+    intervals: list[Interval], holes: list[Interval] | tuple[Interval, ...]
+) -> list[Interval]:
     """``intervals`` minus ``holes``; both sorted and disjoint."""
     result: list[Interval] = []
     for start, end in intervals:
         cursor = start
-        for h_start, h_end in holes:
-            if h_end <= cursor or h_start >= end:
+        # Only the holes from the last one starting before ``start`` on can meet it.
+        first = max(bisect_left(holes, (start,)) - 1, 0)
+        for h_start, h_end in holes[first:]:
+            if h_start >= end:
+                break
+            if h_end <= cursor:
                 continue
             if h_start > cursor:
                 result.append((cursor, h_start))

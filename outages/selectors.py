@@ -17,7 +17,14 @@ from django.db.models import Count, Q, QuerySet
 
 from contracts.models import Contract, ContractLine, DowntimeCategory, Service, SLAPolicy
 from contracts.selectors import business_calendar_for
-from outages.availability import Availability, OutageFact, Terms, compute
+from outages.availability import (
+    Availability,
+    Baseline,
+    OutageFact,
+    Terms,
+    prepare,
+)
+from outages.incremental import extend, restrict
 from outages.models import Outage
 from slaportal.months import month_bounds, next_month
 
@@ -47,12 +54,21 @@ def policy_terms(policy: SLAPolicy) -> Terms:
     )
 
 
-def _contracts(queryset: QuerySet[Contract]) -> QuerySet[Contract]:
-    return queryset.select_related("customer", "policy__measurement_calendar").prefetch_related(
-        "policy__exclusions",
-        "policy__measurement_calendar__intervals",
-        "policy__measurement_calendar__custom_holidays",
+def _contracts(queryset: QuerySet[Contract]) -> list[Contract]:
+    """The contracts with their customers, and their policies loaded once each.
+
+    A bulk run meets a handful of policies across thousands of contracts: each policy
+    (with its exclusions and measurement calendar) is read once and shared.
+    """
+    contracts = list(queryset.select_related("customer"))
+    policies = SLAPolicy.objects.filter(pk__in={c.policy_id for c in contracts})
+    policies = policies.select_related("measurement_calendar").prefetch_related(
+        "exclusions", "measurement_calendar__intervals", "measurement_calendar__custom_holidays"
     )
+    by_id = {policy.pk: policy for policy in policies}
+    for contract in contracts:
+        contract.policy = by_id[contract.policy_id]
+    return contracts
 
 
 def _lines(contracts: QuerySet[Contract]) -> tuple[dict[int, list[tuple]], dict[int, Service]]:
@@ -87,18 +103,24 @@ def _month_window(month: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _outages(service_ids: Iterable[int], month: date) -> dict[int, list[Outage]]:
+def _outages(service_ids: Iterable[int], month: date) -> dict[int, list[tuple[Outage, list[int]]]]:
+    """The outages of the month by service, each with the customers it is limited to."""
     start, end = _month_window(month)
     rows = (
         Outage.objects.filter(service_id__in=list(service_ids), started_at__lt=end)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
-        .select_related("service")
-        .prefetch_related("customers")
         .order_by("started_at", "pk")
     )
-    by_service: dict[int, list[Outage]] = defaultdict(list)
-    for outage in rows:
-        by_service[outage.service_id].append(outage)
+    outages = list(rows)
+    scopes: dict[int, list[int]] = defaultdict(list)
+    links = Outage.customers.through.objects.filter(
+        outage_id__in=[o.pk for o in outages if o.scope == Outage.Scope.CUSTOMERS]
+    ).order_by("outage_id", "customer_id")
+    for outage_id, customer_id in links.values_list("outage_id", "customer_id"):
+        scopes[outage_id].append(customer_id)
+    by_service: dict[int, list[tuple[Outage, list[int]]]] = defaultdict(list)
+    for outage in outages:
+        by_service[outage.service_id].append((outage, scopes.get(outage.pk, [])))
     return by_service
 
 
@@ -128,11 +150,12 @@ class _ServiceFacts:
         return self.shared + self.scoped.get(customer_id, [])
 
 
-def _service_facts(outages: list[Outage], service: Service, accounts: int) -> _ServiceFacts:
+def _service_facts(
+    outages: list[tuple[Outage, list[int]]], service: Service, accounts: int
+) -> _ServiceFacts:
     facts = _ServiceFacts([], defaultdict(list))
-    for outage in outages:
+    for outage, scope_ids in outages:
         scoped = outage.scope == Outage.Scope.CUSTOMERS
-        scope_ids = [c.pk for c in outage.customers.all()] if scoped else []
         fact = OutageFact(
             id=outage.pk,
             title=outage.title,
@@ -158,12 +181,14 @@ def availability_for_month(
 ) -> Iterator[ServiceMonth]:
     """Every (contract, service line) active in ``month``, computed in bulk.
 
-    Accounts that see the same outages under the same policy over the same active days
-    get the same figures, so each distinct case is computed once per run.
+    What every account of a policy and service shares over the same active days (the
+    outages of all customers) is computed once per run; an account with outages of its
+    own gets them added on top (``outages.availability.extend``), and accounts with the
+    same own outages share that result too.
     """
     month = month.replace(day=1)
     queryset = contracts if contracts is not None else Contract.objects.all()
-    contract_list = list(_contracts(queryset))
+    contract_list = _contracts(queryset)
     lines, services = _lines(queryset)
     outages = _outages(services, month)
     accounts = _service_accounts(services, month)
@@ -172,6 +197,7 @@ def availability_for_month(
         for sid, service in services.items()
     }
     terms_cache: dict[int, Terms] = {}
+    bases: dict[tuple, Baseline] = {}
     results: dict[tuple, Availability] = {}
     memo: dict = {}  # this run's screening answers (see outages.availability.compute)
     for contract in contract_list:
@@ -189,19 +215,24 @@ def availability_for_month(
         )
         for service_id, monthly_fee in lines.get(contract.pk, []):
             service_facts = facts[service_id]
-            mine = service_facts.scoped.get(contract.customer_id, [])
-            key = (contract.policy_id, service_id, window, tuple(f.id for f in mine))
-            result = results.get(key)
-            if result is None:
-                result = results[key] = compute(
-                    terms,
-                    month=month,
-                    outages=service_facts.shared + mine,
-                    active_from=window[0],
-                    active_until=window[1],
-                    now=now,
-                    memo=memo,
-                )
+            shared_key = (contract.policy_id, service_id, window)
+            base = bases.get(shared_key)
+            if base is None:
+                whole_key = (contract.policy_id, service_id, (month, None))
+                whole = bases.get(whole_key)
+                if whole is None:
+                    whole = bases[whole_key] = prepare(
+                        terms, month=month, outages=service_facts.shared, now=now, memo=memo
+                    )
+                base = bases[shared_key] = restrict(whole, *window, memo)
+            mine = service_facts.scoped.get(contract.customer_id)
+            if not mine:
+                result = base.result
+            else:  # the account's own outages on top of what everyone shares
+                key = (shared_key, tuple(f.id for f in mine))
+                result = results.get(key)
+                if result is None:
+                    result = results[key] = extend(base, mine, memo)
             yield ServiceMonth(contract, services[service_id], monthly_fee, result)
 
 

@@ -6,6 +6,7 @@ the loaded catalog, so the pure tests exercise the real terms without a database
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -47,7 +48,7 @@ MULTIPLIER = Terms(
     counts_only_critical_services=True,
 )
 
-_ids = iter(range(1, 10_000))
+_ids = itertools.count(1)
 
 
 def outage(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outages.availability import compute
+from outages.availability import compute, prepare
+from outages.incremental import extend, restrict
 from tests.availability_terms import MULTIPLIER, TIERED, outage
 
 MONTHS = [date(2026, 3, 1), date(2026, 6, 1), date(2026, 11, 1)]
@@ -50,7 +52,7 @@ def month_and_outages(removable: bool = True, max_size: int = 8):
 
 
 TERMS = st.sampled_from([TIERED, MULTIPLIER])
-FAST = settings(max_examples=120, deadline=None)
+FAST = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "120")), deadline=None)
 
 
 @FAST
@@ -101,3 +103,49 @@ def test_a_shared_memo_never_changes_a_result(terms, first, second):
             alone = compute(terms, month=month, outages=facts, active_from=active_from)
             shared = compute(terms, month=month, outages=facts, active_from=active_from, memo=memo)
             assert shared == alone
+
+
+@FAST
+@given(TERMS, month_and_outages(max_size=10), st.data())
+def test_extending_a_baseline_equals_computing_everything(terms, month_facts, data):
+    # A bulk run computes a policy's shared outages once and adds each account's own:
+    # the figures, days and verdicts must be exactly those of one full computation.
+    month, shared = month_facts
+    own = data.draw(st.lists(outages(month), max_size=4))
+    active_from = data.draw(st.sampled_from([None, month.replace(day=10)]))
+    memo: dict = {}
+    base = prepare(terms, month=month, outages=shared, active_from=active_from, memo=memo)
+    for _ in range(2):  # a memo shared between accounts changes nothing either
+        assert extend(base, own, memo) == compute(
+            terms, month=month, outages=[*shared, *own], active_from=active_from
+        )
+
+
+@FAST
+@given(TERMS, month_and_outages(max_size=10), st.data())
+def test_a_months_baseline_restricted_to_active_days_equals_computing_them(
+    terms, month_facts, data
+):
+    # A bulk run computes the whole month once per policy and service and derives each
+    # contract's active days from it; then adds the account's own outages on top.
+    month, shared = month_facts
+    own = data.draw(st.lists(outages(month), max_size=3))
+    days = (date(month.year + month.month // 12, month.month % 12 + 1, 1) - month).days
+    first = data.draw(st.one_of(st.none(), st.integers(-3, days + 2)))
+    last = data.draw(st.one_of(st.none(), st.integers(-3, days + 2)))
+    active_from = None if first is None else month + timedelta(days=first)
+    active_until = None if last is None else month + timedelta(days=last)
+    now = data.draw(
+        st.one_of(
+            st.none(),
+            st.integers(0, 35 * 24 * 60).map(
+                lambda m: datetime(month.year, month.month, 1, tzinfo=UTC) + timedelta(minutes=m)
+            ),
+        )
+    )
+    memo: dict = {}
+    whole_month = prepare(terms, month=month, outages=shared, now=now, memo=memo)
+    part = restrict(whole_month, active_from, active_until, memo)
+    window = dict(month=month, active_from=active_from, active_until=active_until, now=now)
+    assert part.result == compute(terms, outages=shared, **window)
+    assert extend(part, own, memo) == compute(terms, outages=[*shared, *own], **window)
