@@ -319,7 +319,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
 
 
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    queryset = Invoice.objects.all()
+    queryset = Invoice.objects.prefetch_related("lines")
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     write_roles = frozenset({roles.ADMIN, roles.ACCOUNT_MANAGER})

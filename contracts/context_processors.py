@@ -15,6 +15,8 @@ STAFF_NAV = [
     (roles.OPERATIONS, "ops-home", "Outages"),
     (roles.OPERATIONS, "ops-contracts", "Availability"),
     (roles.ACCOUNT_MANAGER, "am-home", "Customers"),
+    (roles.ACCOUNT_MANAGER, "am-credits", "Credits"),
+    (roles.ACCOUNT_MANAGER, "am-invoices", "Invoices"),
 ]
 
 
@@ -26,7 +28,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     role = roles.primary_role(user)
     held = roles.staff_roles(user)
     if user.customer_id:
-        links = [("portal-home", "Home")]
+        links = [
+            ("portal-home", "Home"),
+            ("portal-credits", "Credits"),
+            ("portal-invoices", "Invoices"),
+        ]
         if user.is_customer_admin:
             links.append(("portal-people", "People"))
     else:

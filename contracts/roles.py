@@ -29,7 +29,15 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "contracts.view_contract",
         "contracts.view_contractline",
         "contracts.view_invoice",
+        "contracts.view_invoiceline",
         "contracts.view_slapolicy",
+        # Credits and the ledger are read-only in the admin; decisions go through the
+        # approval pages and the API, which call the services.
+        "credits.view_credit",
+        "credits.view_creditevent",
+        "credits.view_ledgerentry",
+        "credits.view_balance",
+        "credits.view_manualadjustment",
     ],
     ADMIN: ["*"],
 }

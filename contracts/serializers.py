@@ -22,6 +22,7 @@ from contracts.models import (
     Customer,
     DowntimeCategory,
     Invoice,
+    InvoiceLine,
     PolicyExclusion,
     Service,
     SeverityTerm,
@@ -302,7 +303,19 @@ class ContractInputSerializer(serializers.Serializer):
     )
 
 
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceLine
+        fields = ["id", "kind", "description", "amount", "created_at"]
+        read_only_fields = fields
+
+
 class InvoiceSerializer(serializers.ModelSerializer):
+    """``amount`` is what was invoiced; ``lines`` are the charge and any (negative) service
+    credit lines; ``total`` is what is due, their sum."""
+
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+
     class Meta:
         model = Invoice
         fields = [
@@ -313,10 +326,12 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "period_start",
             "period_end",
             "amount",
+            "total",
             "currency",
             "issued_on",
             "due_on",
             "paid_at",
+            "lines",
         ]
         read_only_fields = fields
 

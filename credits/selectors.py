@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from contracts.models import Customer, SLAPolicy, User
+from contracts.models import Customer, Invoice, SLAPolicy, User
+from contracts.roles import ADMIN, has_role
 from contracts.terms import Band
 from credits.models import Balance, Credit, CreditEvent, LedgerEntry
 from credits.rules import CreditTerms
@@ -82,3 +83,31 @@ def ledger_for(customer: Customer) -> QuerySet[LedgerEntry]:
         .select_related("contract", "credit__service", "invoice_line__invoice", "created_by")
         .order_by("created_at", "pk")
     )
+
+
+def ledger_newest_first(customer: Customer) -> QuerySet[LedgerEntry]:
+    """The customer's ledger as their credits page lists it: newest entry first."""
+    return ledger_for(customer).order_by("-created_at", "-pk")
+
+
+def credits_for_staff(user: User) -> QuerySet[Credit]:
+    """Credits a staff member may open: an account manager's customers' (another
+    customer's credit is not there, so it is a 404); an administrator's, every credit."""
+    credits = Credit.objects.select_related(
+        "contract__customer", "contract__policy", "service", "decided_by"
+    )
+    if not has_role(user, ADMIN):
+        credits = credits.filter(contract__customer__account_managers=user)
+    return credits
+
+
+def invoices_for_staff(user: User) -> QuerySet[Invoice]:
+    """Invoices of the customers ``user`` manages; an administrator's, every invoice."""
+    invoices = Invoice.objects.select_related("customer", "contract")
+    if not has_role(user, ADMIN):
+        invoices = invoices.filter(customer__account_managers=user)
+    return invoices.order_by("-issued_on", "-pk")
+
+
+def invoices_for_customer(customer: Customer) -> QuerySet[Invoice]:
+    return customer.invoices.select_related("contract").order_by("-issued_on", "-pk")

@@ -160,6 +160,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DowntimeCategoryEnum": "contracts.models.DowntimeCategory",
         "OutageScopeEnum": "outages.models.Outage.Scope",
+        "CreditStatusEnum": "credits.models.Credit.Status",
+        "LedgerEntryKindEnum": "credits.models.LedgerEntry.Kind",
+        "InvoiceLineKindEnum": "contracts.models.InvoiceLine.Kind",
     },
 }
 

@@ -9,6 +9,7 @@ from contracts.forms import InvitationForm
 api_patterns = [
     path("", include("contracts.api_urls")),
     path("", include("outages.api_urls")),
+    path("", include("credits.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -26,4 +27,5 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("", include("contracts.urls")),
     path("", include("outages.urls")),
+    path("", include("credits.urls")),
 ]

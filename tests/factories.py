@@ -19,6 +19,8 @@ from contracts.models import (
     SLAPolicy,
     User,
 )
+from credits.models import Credit
+from credits.services import credit_approve
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -159,3 +161,34 @@ def policy_terms(calendar: Calendar, **changes) -> dict:
         "support_calendar": calendar,
         **changes,
     }
+
+
+# ---------------------------------------------------------------- credits
+
+JUNE = date(2026, 6, 1)
+
+
+def pending_credit(
+    contract: Contract,
+    amount: str = "200.00",
+    month: date = JUNE,
+    *,
+    working: dict | None = None,
+) -> Credit:
+    """A pending credit written directly (the decision services are under test)."""
+    return Credit.objects.create(
+        contract=contract,
+        service=contract.lines.first().service,
+        month=month,
+        amount=Decimal(amount),
+        currency=contract.currency,
+        availability_pct=Decimal("99.000000"),
+        working=working or {},
+        status=Credit.Status.PENDING,
+    )
+
+
+def grant(contract: Contract, manager, amount: str, month: date = JUNE) -> Credit:
+    """A credit approved by ``manager``: granted to the customer's balance."""
+    return credit_approve(credit=pending_credit(contract, amount, month), actor=manager)
+

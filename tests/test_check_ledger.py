@@ -13,8 +13,7 @@ from django.core.management.base import CommandError
 from contracts.models import Invoice
 from credits.models import Balance
 from credits.services import credit_apply_to_invoice
-from tests.factories import CustomerFactory, InvoiceFactory, make_contract
-from tests.test_credit_services import grant
+from tests.factories import CustomerFactory, InvoiceFactory, grant, make_contract
 
 D = Decimal
 

@@ -16,8 +16,7 @@ from django.db.models import Sum
 from contracts.models import Invoice, InvoiceLine, User
 from credits.models import Balance, Credit, LedgerEntry
 from credits.services import credit_apply_to_invoice, credit_approve, ledger_reverse
-from tests.factories import InvoiceFactory, make_contract
-from tests.test_credit_services import grant, pending_credit
+from tests.factories import InvoiceFactory, grant, make_contract, pending_credit
 
 D = Decimal
 

@@ -29,6 +29,7 @@ from tests.factories import (
     InvoiceFactory,
     ServiceFactory,
     StaffFactory,
+    grant,
 )
 
 D = Decimal
@@ -36,24 +37,6 @@ ET = ZoneInfo("America/New_York")
 CT = ZoneInfo("America/Chicago")
 JUNE = date(2026, 6, 1)
 NOW = datetime(2026, 7, 2, 12, tzinfo=UTC)
-
-
-def pending_credit(contract: Contract, amount: str = "200.00", month: date = JUNE) -> Credit:
-    """A pending credit written directly (the decision services are under test)."""
-    return Credit.objects.create(
-        contract=contract,
-        service=contract.lines.first().service,
-        month=month,
-        amount=D(amount),
-        currency=contract.currency,
-        availability_pct=D("99.000000"),
-        working={},
-        status=Credit.Status.PENDING,
-    )
-
-
-def grant(contract: Contract, manager, amount: str, month: date = JUNE) -> Credit:
-    return credit_approve(credit=pending_credit(contract, amount, month), actor=manager)
 
 
 def _contract(customer, code: str, lines: dict[str, str], **kw) -> Contract:

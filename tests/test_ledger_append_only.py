@@ -15,8 +15,7 @@ from django.test import RequestFactory
 from credits.models import Balance, Credit, LedgerEntry
 from credits.selectors import customer_balance
 from credits.services import credit_apply_to_invoice, ledger_reverse
-from tests.factories import CustomerUserFactory, InvoiceFactory, make_contract
-from tests.test_credit_services import grant
+from tests.factories import CustomerUserFactory, InvoiceFactory, grant, make_contract
 
 D = Decimal
 TABLE = LedgerEntry._meta.db_table

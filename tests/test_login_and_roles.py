@@ -28,12 +28,21 @@ ROLE_HOMES = {
     "admin_user": ("/backoffice/", "Back office"),
 }
 NAV = {
-    "customer_user": ["Home"],
-    "customer_admin": ["Home", "People"],
+    "customer_user": ["Home", "Credits", "Invoices"],
+    "customer_admin": ["Home", "Credits", "Invoices", "People"],
     "agent": ["Queue"],
     "operations": ["Outages", "Availability"],
-    "account_manager": ["Customers"],
-    "admin_user": ["Back office", "Queue", "Outages", "Availability", "Customers", "Admin site"],
+    "account_manager": ["Customers", "Credits", "Invoices"],
+    "admin_user": [
+        "Back office",
+        "Queue",
+        "Outages",
+        "Availability",
+        "Customers",
+        "Credits",
+        "Invoices",
+        "Admin site",
+    ],
 }
 STAFF_PAGES = {
     "agent": "desk-home",

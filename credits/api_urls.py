@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from credits import api
+
+# SimpleRouter: the API root view belongs to the contracts router already.
+router = SimpleRouter()
+router.register("credits", api.CreditViewSet, basename="credit")
+router.register("ledger", api.LedgerViewSet, basename="ledger-entry")
+urlpatterns = router.urls

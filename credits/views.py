@@ -1,0 +1,257 @@
+"""Service credit pages. Thin: parse, call a service or selector, render.
+
+* The account manager's approval queue (``/am/credits/``) and one credit's page with its
+  working, the availability behind it, the decision forms and its history. A credit of a
+  customer they do not manage is a 404 (an administrator sees every credit, and only the
+  customer's account managers decide, as the services insist).
+* The customer's credits page (``/portal/credits/``): balance, ledger entries and the
+  invoice each applied entry went to.
+* Invoices with their lines, negative credit lines included, for the customer
+  (``/portal/invoices/``) and for staff (``/am/invoices/``).
+
+Times are shown in the viewer's own zone (``User.time_zone``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from contracts import roles
+from contracts.forms import add_service_errors
+from contracts.models import Invoice
+from contracts.permissions import customer_required, get_customer_object_or_404, role_required
+from credits import selectors, services
+from credits.forms import RejectForm
+from credits.models import Credit
+from credits.services._common import manages
+from credits.templatetags.credit_format import percent_cut
+from slaportal.money import format_money
+from slaportal.months import format_month
+
+PAGE_SIZE = 25
+RECENT_DECISIONS = 10
+RECENT_CREDITS = 12
+staff_pages = role_required(roles.ACCOUNT_MANAGER)
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """Render with the viewer's zone active, so every ``|date`` shows their local time."""
+    try:
+        zone = ZoneInfo(request.user.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    with timezone.override(zone):
+        return render(request, template, {**context, "zone": zone.key}, status=status)
+
+
+def _page(request: HttpRequest, queryset: QuerySet) -> Page:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _minutes(text: str | None) -> str | None:
+    """``"43200"`` → ``"43,200"``; ``"90.5"`` → ``"90.50"`` (as stored in the working)."""
+    if not text:
+        return None
+    value = Decimal(text)
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def _credit_card(credit: Credit) -> dict[str, Any]:
+    """What a page shows of a credit: the figures, the working and where they came from."""
+    figures = credit.working.get("availability", {})
+    return {
+        "credit": credit,
+        "customer": credit.contract.customer,
+        "amount": format_money(credit.amount, credit.currency),
+        "availability": percent_cut(credit.availability_pct),
+        "downtime_minutes": _minutes(figures.get("downtime_minutes")),
+        "denominator_minutes": _minutes(figures.get("denominator_minutes")),
+        "working": credit.working.get("working", []),
+        "availability_url": reverse("ops-contract-availability", args=[credit.contract_id])
+        + f"?month={format_month(credit.month)}",
+    }
+
+
+# ---------------------------------------------------------------- account manager
+
+
+def _staff_credit(request: HttpRequest, credit_id: int) -> Credit:
+    """The one ownership helper of the staff credit pages."""
+    return get_object_or_404(selectors.credits_for_staff(request.user), pk=credit_id)
+
+
+@staff_pages
+def credit_queue(request: HttpRequest) -> HttpResponse:
+    credits = selectors.credits_for_staff(request.user)
+    pending = credits.filter(status=Credit.Status.PENDING).order_by(
+        "month", "contract__customer__name", "contract__reference", "service__name"
+    )
+    decided = credits.filter(status__in=[Credit.Status.APPROVED, Credit.Status.REJECTED])
+    page = _page(request, pending)
+    return _render(
+        request,
+        "credits/queue.html",
+        {
+            "page": page,
+            "cards": [_credit_card(credit) for credit in page],
+            "recent": decided.order_by("-decided_at", "-pk")[:RECENT_DECISIONS],
+            "sees_all": roles.has_role(request.user, roles.ADMIN),
+        },
+    )
+
+
+def _render_credit(
+    request: HttpRequest, credit: Credit, form: RejectForm | None = None
+) -> HttpResponse:
+    return _render(
+        request,
+        "credits/credit_detail.html",
+        {
+            **_credit_card(credit),
+            "may_decide": manages(request.user, credit.contract.customer),
+            "form": form or RejectForm(),
+            "history": selectors.credit_history(credit),
+            "entries": credit.entries.select_related("invoice_line__invoice"),
+        },
+    )
+
+
+@staff_pages
+def credit_detail(request: HttpRequest, credit_id: int) -> HttpResponse:
+    return _render_credit(request, _staff_credit(request, credit_id))
+
+
+def _refuse(request: HttpRequest, exc: PermissionDenied) -> NoReturn:
+    # An administrator sees every credit but decides none they do not manage (a 403);
+    # anyone else refused here no longer manages the customer: not their credit, a 404.
+    if roles.has_role(request.user, roles.ADMIN):
+        raise exc
+    raise Http404
+
+
+@staff_pages
+@require_POST
+def credit_approve(request: HttpRequest, credit_id: int) -> HttpResponse:
+    credit = _staff_credit(request, credit_id)
+    try:
+        services.credit_approve(credit=credit, actor=request.user)
+    except PermissionDenied as exc:
+        _refuse(request, exc)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("am-credit", credit_id=credit.pk)
+    messages.success(
+        request,
+        f"Approved: {format_money(credit.amount, credit.currency)} credited to "
+        f"{credit.contract.customer.name} ({credit.service.name}, {credit.month:%B %Y}).",
+    )
+    return redirect("am-credits")
+
+
+@staff_pages
+@require_POST
+def credit_reject(request: HttpRequest, credit_id: int) -> HttpResponse:
+    credit = _staff_credit(request, credit_id)
+    form = RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            services.credit_reject(
+                credit=credit, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except PermissionDenied as exc:
+            _refuse(request, exc)
+        except ValidationError as exc:
+            if "status" in getattr(exc, "error_dict", {}):  # decided meanwhile
+                messages.error(request, " ".join(exc.messages))
+                return redirect("am-credit", credit_id=credit.pk)
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Rejected: {credit.contract.customer.name}'s credit for "
+                f"{credit.service.name}, {credit.month:%B %Y}.",
+            )
+            return redirect("am-credits")
+    return _render_credit(request, credit, form=form)
+
+
+@staff_pages
+def staff_invoice_list(request: HttpRequest) -> HttpResponse:
+    page = _page(request, selectors.invoices_for_staff(request.user))
+    return _render(
+        request,
+        "credits/invoice_list.html",
+        {"page": page, "staff": True, "sees_all": roles.has_role(request.user, roles.ADMIN)},
+    )
+
+
+@staff_pages
+def staff_invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice = get_object_or_404(selectors.invoices_for_staff(request.user), pk=invoice_id)
+    return _render_invoice(request, invoice, staff=True)
+
+
+# ---------------------------------------------------------------- customer portal
+
+
+@customer_required
+def customer_credits(request: HttpRequest) -> HttpResponse:
+    customer = request.user.customer
+    balances = [
+        {"currency": currency, "amount": format_money(amount, currency), "zero": amount == 0}
+        for currency, amount in selectors.customer_balances(customer).items()
+    ]
+    page = _page(request, selectors.ledger_newest_first(customer))
+    credits = selectors.credits_for_customer(customer).order_by("-month", "-pk")
+    return _render(
+        request,
+        "credits/customer_credits.html",
+        {
+            "customer": customer,
+            "balances": balances,
+            "page": page,
+            "credits": credits[:RECENT_CREDITS],
+        },
+    )
+
+
+@customer_required
+def customer_invoice_list(request: HttpRequest) -> HttpResponse:
+    page = _page(request, selectors.invoices_for_customer(request.user.customer))
+    return _render(request, "credits/invoice_list.html", {"page": page, "staff": False})
+
+
+@customer_required
+def customer_invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice = get_customer_object_or_404(
+        request, Invoice.objects.select_related("customer", "contract"), pk=invoice_id
+    )
+    return _render_invoice(request, invoice, staff=False)
+
+
+def _render_invoice(request: HttpRequest, invoice: Invoice, *, staff: bool) -> HttpResponse:
+    lines = invoice.lines.select_related("entry").order_by("pk")
+    return _render(
+        request,
+        "credits/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "lines": lines,
+            "credited": sum((line.amount for line in lines if line.amount < 0), Decimal(0)),
+            "staff": staff,
+        },
+    )
