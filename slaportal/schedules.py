@@ -26,4 +26,21 @@ SCHEDULES = [
         timezone="UTC",
         description="Daily: a terminated contract's credits expire (multiplier SLA).",
     ),
+    Schedule(
+        name="tickets: escalate tickets nearing or past an SLA target",
+        task="tickets.tasks.escalate_tickets",
+        minute="*",
+        hour="*",
+        timezone="UTC",
+        description="Every minute: flag breaches; e-mail at 75 % of a target and at breach, "
+        "once per ticket, target and level.",
+    ),
+    Schedule(
+        name="outbox: re-dispatch overdue e-mail",
+        task="outbox.tasks.outbox_flush",
+        minute="*/5",
+        hour="*",
+        timezone="UTC",
+        description="Every 5 minutes: send again the pending e-mail whose own task was lost.",
+    ),
 ]

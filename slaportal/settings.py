@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "outages",
     "tickets",
     "credits",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +191,38 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
 }
+
+# Tickets. Attachments: one size limit and one allowlist, checked by the services that
+# every entry point (portal, API, inbound e-mail) calls. Types are decided by the file
+# name's extension and stored as the type listed here, never as the type the client
+# claimed, so a file is always served as what we accepted.
+TICKET_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+TICKET_ATTACHMENTS_PER_MESSAGE = 10
+TICKET_ATTACHMENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".txt": "text/plain",
+    ".log": "text/plain",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".xml": "application/xml",
+    ".zip": "application/zip",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".eml": "message/rfc822",
+}
+
+# Outbox: a temporary SMTP failure is retried with exponential backoff (1 min, 2 min, …,
+# at most OUTBOX_MAX_BACKOFF_SECONDS) until OUTBOX_MAX_ATTEMPTS, then marked failed.
+OUTBOX_MAX_ATTEMPTS = env.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+OUTBOX_MAX_BACKOFF_SECONDS = env.integer("OUTBOX_MAX_BACKOFF_SECONDS", 3600, minimum=1)
+# Where e-mails send people (links to the portal).
+PORTAL_URL = env.string("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Provider details printed on statements and e-mails.
 PROVIDER_NAME = env.string("PROVIDER_NAME", "SLA Portal Demo Provider")

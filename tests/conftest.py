@@ -163,3 +163,34 @@ def invoice(contract) -> Invoice:
 @pytest.fixture
 def other_invoice(other_contract) -> Invoice:
     return InvoiceFactory(contract=other_contract)
+
+
+# ---------------------------------------------------------------- tickets
+
+
+@pytest.fixture
+def tiered_contract(catalog, customer):
+    """``customer``'s contract under the tiered catalog policy (Heretto CCMS: help desk
+    03:00–20:00 ET on weekdays, US federal holidays, severity 1 around the clock)."""
+    from tests.factories import ticket_contract
+
+    return ticket_contract(customer, policy_code="heretto-ccms")
+
+
+@pytest.fixture
+def ticket_service(tiered_contract):
+    return tiered_contract.lines.first().service
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks dispatched by the code under test run in-process, whatever broker this run
+    has configured (CI sets one): nothing is left queued for a worker that never comes."""
+    from slaportal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous

@@ -192,3 +192,55 @@ def grant(contract: Contract, manager, amount: str, month: date = JUNE) -> Credi
     """A credit approved by ``manager``: granted to the customer's balance."""
     return credit_approve(credit=pending_credit(contract, amount, month), actor=manager)
 
+
+# ---------------------------------------------------------------- tickets
+
+
+def ticket_contract(
+    customer, *, policy_code: str = "heretto-ccms", reference: str = ""
+) -> Contract:
+    """A contract for ``customer`` under a catalog policy (load the ``catalog`` fixture),
+    with one service line; the service is ``contract.lines.first().service``."""
+    policy = SLAPolicy.objects.filter(code=policy_code).order_by("-version").first()
+    contract = ContractFactory(
+        customer=customer,
+        policy=policy,
+        start_date=date(2026, 1, 1),
+        **({"reference": reference} if reference else {}),
+    )
+    ContractLineFactory(contract=contract)
+    return contract
+
+
+def _monday_june_8_2026_10am_eastern():
+    from datetime import UTC, datetime  # local: this section is appended to the module
+
+    return datetime(2026, 6, 8, 14, tzinfo=UTC)
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    """A ticket row written directly, without clocks or history (tests of the services
+    call the services). Give ``contract=`` (see ``ticket_contract``)."""
+
+    class Meta:
+        model = "tickets.Ticket"
+
+    contract = None
+    customer = factory.LazyAttribute(lambda t: t.contract.customer if t.contract else None)
+    service = factory.LazyAttribute(
+        lambda t: t.contract.lines.first().service if t.contract else None
+    )
+    subject = factory.Sequence(lambda n: f"Issue {n}")
+    description = "Something is wrong."
+    severity = 3
+    status = "new"
+    channel = "portal"
+    received_at = factory.LazyFunction(lambda: _monday_june_8_2026_10am_eastern())
+    created_at = factory.SelfAttribute("received_at")
+
+
+def uploaded_file(name: str = "trace.log", size: int = 64, content_type: str = "text/plain"):
+    """An in-memory upload of ``size`` bytes, as a form or the API would hand it over."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"x" * size, content_type=content_type)

@@ -1,0 +1,91 @@
+"""Outgoing e-mail: one row per message, sent once by ``outbox.tasks.outbox_send``.
+
+A message is queued in the same transaction as the business change that causes it,
+so a rolled-back change sends nothing; ``dedupe_key`` is unique, so the same
+notification can never be queued twice however often its job runs.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class OutboxMessage(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    dedupe_key = models.CharField(
+        max_length=200, unique=True, help_text="What this message is about, e.g. ticket-reply:42."
+    )
+    to = models.JSONField(help_text="Recipient addresses (a list).")
+    subject = models.CharField(max_length=300)
+    body = models.TextField(help_text="Plain-text body.")
+    html_body = models.TextField(blank=True)
+    message_id = models.CharField(
+        max_length=200, help_text="Kept across retries, so a receiver can drop a duplicate."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_pending_idx",
+                condition=Q(status="pending"),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sent", "failed"]),
+                name="outbox_known_status",
+                violation_error_message="Unknown outbox status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="sent", sent_at__isnull=False)
+                | (~Q(status="sent") & Q(sent_at__isnull=True)),
+                name="outbox_sent_at_iff_sent",
+                violation_error_message="Only a sent message has a sending time.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(dedupe_key=""),
+                name="outbox_dedupe_key_not_blank",
+                violation_error_message="Give the message a dedupe key.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)} ({self.status})"
+
+
+class OutboxAttachment(models.Model):
+    """A file sent with a message: its bytes, or the name of a file in default storage
+    (a statement PDF already stored) read when the message is sent."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    content = models.BinaryField(null=True, blank=True)
+    storage_path = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(content__isnull=False, storage_path="")
+                | Q(content__isnull=True) & ~Q(storage_path=""),
+                name="outbox_attachment_bytes_xor_path",
+                violation_error_message="An attachment has its bytes or a stored file, not both.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,199 @@
+"""Reads: support terms as the clocks take them, who may see which tickets, the agent
+queue, the customer list, and clock states for display."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import F, Q, QuerySet
+
+from contracts import roles
+from contracts.models import Contract, Customer, SeverityTerm, User
+from contracts.selectors import business_calendar_for
+from tickets.clocks import (
+    NO_TERMS,
+    STATE_LABELS,
+    SeverityTargets,
+    SupportTerms,
+    Target,
+    TicketClocks,
+    clock_state,
+    compute_ticket_clocks,
+)
+from tickets.models import Ticket, TicketMessage
+
+SUPPORT_ROLES = (roles.AGENT, roles.ADMIN)
+
+
+def is_support_staff(user: User | None) -> bool:
+    """Agents and administrators work tickets (reply, note, reclassify, assign, log)."""
+    return user is not None and any(roles.has_role(user, role) for role in SUPPORT_ROLES)
+
+
+# ---------------------------------------------------------------- support terms
+
+
+def _targets(term: SeverityTerm) -> SeverityTargets:
+    return SeverityTargets(
+        severity=term.severity,
+        around_the_clock=term.around_the_clock,
+        response=Target(term.response_value, term.response_unit),
+        resolution=Target(term.resolution_value, term.resolution_unit),
+        name=term.name,
+        description=term.description,
+    )
+
+
+def severity_terms_for(contract: Contract) -> dict[int, SeverityTerm]:
+    """The severity definitions in force for a contract: the contract's own (an order
+    form's support terms) where it has them, the policy's otherwise."""
+    terms = {t.severity: t for t in contract.policy.severities.all()}
+    terms.update({t.severity: t for t in contract.severities.all()})
+    return dict(sorted(terms.items()))
+
+
+def support_terms_for(contract: Contract | None) -> SupportTerms:
+    """A contract's support terms for ``tickets.clocks``.
+
+    The contract's support calendar overrides the policy's; with neither (an order form
+    that set targets but no hours) support runs around the clock. No contract (mail from
+    a sender nobody could place): no targets.
+    """
+    if contract is None:
+        return NO_TERMS
+    calendar = contract.support_calendar or contract.policy.support_calendar
+    return SupportTerms(
+        calendar=business_calendar_for(calendar) if calendar is not None else None,
+        severities={s: _targets(t) for s, t in severity_terms_for(contract).items()},
+    )
+
+
+@dataclass(frozen=True)
+class SeverityOption:
+    severity: int
+    name: str
+    description: str
+
+
+def severity_options(contract: Contract | None) -> list[SeverityOption]:
+    """Severities 1–4 with the contract's own words, for the filing form."""
+    terms = severity_terms_for(contract) if contract is not None else {}
+    return [
+        SeverityOption(
+            s,
+            terms[s].name if s in terms else f"Severity {s}",
+            terms[s].description if s in terms else "",
+        )
+        for s in (1, 2, 3, 4)
+    ]
+
+
+def active_contract(customer: Customer, service=None, *, on: date) -> Contract | None:
+    """The customer's contract in force on ``on`` that covers ``service`` (any service
+    when None); the most recently started one when several do."""
+    contracts = customer.contracts.filter(start_date__lte=on).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=on),
+        Q(terminated_on__isnull=True) | Q(terminated_on__gt=on),
+    )
+    if service is not None:
+        contracts = contracts.filter(lines__service=service)
+    return contracts.select_related("policy").order_by("-start_date", "-pk").first()
+
+
+# ---------------------------------------------------------------- who sees what
+
+
+def tickets_visible_to(user: User) -> QuerySet[Ticket]:
+    """The one tenant rule for tickets: support staff see every ticket, customer people
+    their own organisation's, anyone else none. Pages and API start from this queryset,
+    so another customer's ticket is simply not found (a 404)."""
+    if user.is_authenticated and user.customer_id:
+        return Ticket.objects.filter(customer_id=user.customer_id)
+    if is_support_staff(user):
+        return Ticket.objects.all()
+    return Ticket.objects.none()
+
+
+def messages_visible_to(ticket: Ticket, user: User) -> QuerySet[TicketMessage]:
+    """The thread as ``user`` may read it: internal notes are for support staff only."""
+    messages = ticket.messages.select_related("author").prefetch_related("attachments")
+    return messages if is_support_staff(user) else messages.filter(public=True)
+
+
+def agent_queue() -> QuerySet[Ticket]:
+    """Open tickets, nearest running deadline first (breached ones, whose deadline has
+    passed, on top); tickets with no running deadline last. Served by ``ticket_queue_idx``."""
+    return (
+        Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
+        .select_related("customer", "service", "assignee")
+        .order_by(F("next_due_at").asc(nulls_last=True), "id")
+    )
+
+
+def customer_tickets(customer: Customer) -> QuerySet[Ticket]:
+    """A customer's tickets, newest first (``ticket_customer_list_idx``)."""
+    return (
+        Ticket.objects.filter(customer=customer)
+        .select_related("service", "assignee")
+        .order_by("-created_at", "-id")
+    )
+
+
+# ---------------------------------------------------------------- clocks for display
+
+
+@dataclass(frozen=True)
+class ClockStates:
+    response: str
+    resolution: str
+
+    @property
+    def response_label(self) -> str:
+        return STATE_LABELS[self.response]
+
+    @property
+    def resolution_label(self) -> str:
+        return STATE_LABELS[self.resolution]
+
+
+def ticket_states(ticket: Ticket, now: datetime) -> ClockStates:
+    """Both clock states from the ticket's stored columns: no query, fit for list pages."""
+    done = ticket.status in Ticket.DONE_STATUSES
+    paused = ticket.status == Ticket.Status.WAITING
+    resolved_at = ticket.resolved_at if done else None
+    stops = [t for t in (ticket.responded_at, resolved_at) if t is not None]
+    response = clock_state(
+        has_target=ticket.response_target is not None,
+        due_at=ticket.response_due_at,
+        at_risk_at=ticket.response_at_risk_at,
+        stopped_at=min(stops, default=None),
+        paused=paused,
+        now=now,
+    )
+    resolution = clock_state(
+        has_target=ticket.resolution_target is not None,
+        due_at=ticket.resolution_due_at,
+        at_risk_at=ticket.resolution_at_risk_at,
+        stopped_at=resolved_at,
+        paused=paused,
+        now=now,
+    )
+    return ClockStates(response, resolution)
+
+
+def ticket_clocks(
+    ticket: Ticket, now: datetime, *, terms: SupportTerms | None = None
+) -> TicketClocks:
+    """Both clocks in full (business time used and left) for one ticket's page."""
+    if terms is None:
+        terms = support_terms_for(ticket.contract)
+    return compute_ticket_clocks(
+        terms=terms,
+        severity=ticket.severity,
+        received_at=ticket.received_at,
+        pauses=[(p.started_at, p.ended_at) for p in ticket.pauses.all()],
+        responded_at=ticket.responded_at,
+        resolved_at=ticket.resolved_at if ticket.status in Ticket.DONE_STATUSES else None,
+        now=now,
+    )
