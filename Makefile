@@ -10,6 +10,12 @@ DEMO_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 CELERY_BRO
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@# WeasyPrint's fast font subsetting (statement PDFs) needs Debian's libharfbuzz-subset0.
+	@if command -v dpkg >/dev/null && ! dpkg -s libharfbuzz-subset0 >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libharfbuzz-subset0 >/dev/null; \
+	  else echo "note: install libharfbuzz-subset0 (apt) for fast statement PDFs"; fi; \
+	fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)

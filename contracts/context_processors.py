@@ -30,6 +30,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.customer_id:
         links = [
             ("portal-home", "Home"),
+            ("portal-tickets", "Tickets"),
             ("portal-credits", "Credits"),
             ("portal-invoices", "Invoices"),
         ]

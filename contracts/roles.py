@@ -21,7 +21,18 @@ ROLE_LABELS = {
 # Model permissions each staff group holds (app_label.codename prefixes); the admin
 # group holds all of them. Later apps add theirs here.
 GROUP_PERMISSIONS: dict[str, list[str]] = {
-    AGENT: ["contracts.view_customer", "contracts.view_service", "contracts.view_contract"],
+    # Tickets are read-only in the admin; agents work them on the desk pages, which call
+    # the services (clocks, history, notifications).
+    AGENT: [
+        "contracts.view_customer",
+        "contracts.view_service",
+        "contracts.view_contract",
+        "tickets.view_ticket",
+        "tickets.view_ticketmessage",
+        "tickets.view_attachment",
+        "tickets.view_ticketevent",
+        "tickets.view_escalation",
+    ],
     OPERATIONS: ["contracts.view_customer", "contracts.view_service", "contracts.view_contract"],
     ACCOUNT_MANAGER: [
         "contracts.view_customer",

@@ -19,7 +19,6 @@ urlpatterns = [
         name="portal-person-reactivate",
     ),
     path("portal/people/<int:user_id>/invite/", views.person_invite, name="portal-person-invite"),
-    path("desk/", views.desk_home, name="desk-home"),
     path("am/", views.am_home, name="am-home"),
     path("backoffice/", views.backoffice_home, name="backoffice-home"),
 ]

@@ -196,11 +196,6 @@ def _name(person: User) -> str:
 # ---------------------------------------------------------------- staff
 
 
-@role_required(roles.AGENT)
-def desk_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "desk/home.html")
-
-
 @role_required(roles.ACCOUNT_MANAGER)
 def am_home(request: HttpRequest) -> HttpResponse:
     return render(

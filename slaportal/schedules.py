@@ -43,4 +43,14 @@ SCHEDULES = [
         timezone="UTC",
         description="Every 5 minutes: send again the pending e-mail whose own task was lost.",
     ),
+    Schedule(
+        name="statements: issue the statements of every month that has ended",
+        task="statements.tasks.statements_tick",
+        minute="5",
+        hour="*",
+        timezone="UTC",
+        description="Hourly: a month ends at local midnight in each policy's zone, so every "
+        "zone's statements follow within the hour; a month missed while the scheduler was down "
+        "(up to three back) is caught up, and re-issue requests are fanned out.",
+    ),
 ]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tickets",
     "credits",
     "outbox",
+    "statements",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,10 @@ SPECTACULAR_SETTINGS = {
         "CreditStatusEnum": "credits.models.Credit.Status",
         "LedgerEntryKindEnum": "credits.models.LedgerEntry.Kind",
         "InvoiceLineKindEnum": "contracts.models.InvoiceLine.Kind",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "TicketChannelEnum": "tickets.models.Channel",
+        "TicketEventKindEnum": "tickets.models.TicketEvent.Kind",
+        "TicketClockStateEnum": "tickets.serializers.CLOCK_STATES",
     },
 }
 
@@ -226,3 +231,12 @@ PORTAL_URL = env.string("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Provider details printed on statements and e-mails.
 PROVIDER_NAME = env.string("PROVIDER_NAME", "SLA Portal Demo Provider")
+# Printed on every statement's letterhead: address lines separated by "|".
+PROVIDER_ADDRESS = [
+    line.strip()
+    for line in env.string(
+        "PROVIDER_ADDRESS", "100 Example Street|Springfield, IL 62701|United States"
+    ).split("|")
+    if line.strip()
+]
+PROVIDER_EMAIL = env.string("PROVIDER_EMAIL", "billing@provider.example")

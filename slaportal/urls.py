@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("contracts.api_urls")),
     path("", include("outages.api_urls")),
     path("", include("credits.api_urls")),
+    path("", include("tickets.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -25,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
+    path("", include("tickets.urls")),
     path("", include("contracts.urls")),
     path("", include("outages.urls")),
     path("", include("credits.urls")),

@@ -194,3 +194,53 @@ def celery_eager():
         yield
     finally:
         app.conf.task_always_eager = previous
+
+
+# ---------------------------------------------------------------- statements
+
+
+@pytest.fixture
+def statement_media(settings, tmp_path):
+    """Statement PDFs stored under a throwaway MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def june_contract(catalog, customer, account_manager, statement_media):
+    """``customer``'s tiered contract (Heretto CCMS SLA, 24x7 New York) with two services
+    and a June 2026 of outages: 300 + 45 minutes counted on CCMS (99.201 % → the 5 %
+    band → 200.00 USD), 120 minutes of scheduled maintenance on Cloud Publishing
+    (removed from its denominator, not counted)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.factories import catalog_contract, record_outage
+
+    customer.account_managers.add(account_manager)
+    contract = catalog_contract(
+        customer,
+        "heretto-ccms",
+        {"Heretto CCMS": "4000.00", "Cloud Publishing": "1500.00"},
+        reference="C-JUNE-1",
+    )
+    et = ZoneInfo("America/New_York")
+    # Each recorded as it ended, in June: no re-issue request.
+    record_outage(contract, "Heretto CCMS", datetime(2026, 6, 10, 12, tzinfo=et), 300)
+    record_outage(
+        contract,
+        "Heretto CCMS",
+        datetime(2026, 6, 20, 2, tzinfo=et),
+        45,
+        category="third_party",
+        title="Upstream DNS provider",
+    )
+    record_outage(
+        contract,
+        "Cloud Publishing",
+        datetime(2026, 6, 14, 1, tzinfo=et),
+        120,
+        category="scheduled_maintenance",
+        title="Database upgrade",
+    )
+    return contract

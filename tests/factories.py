@@ -244,3 +244,39 @@ def uploaded_file(name: str = "trace.log", size: int = 64, content_type: str = "
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, b"x" * size, content_type=content_type)
+
+
+# ---------------------------------------------------------------- statements
+
+
+def catalog_contract(
+    customer, policy_code: str, lines: dict[str, str], *, start: date = date(2026, 1, 1), **kw
+) -> Contract:
+    """A contract under a catalog policy (load the ``catalog`` fixture) with one line per
+    ``{service name: monthly fee}``; services are created, or reused by name."""
+    policy = SLAPolicy.objects.filter(code=policy_code).order_by("-version").first()
+    contract = ContractFactory(customer=customer, policy=policy, start_date=start, **kw)
+    for name, fee in lines.items():
+        service = Service.objects.filter(name=name).first() or ServiceFactory(
+            name=name, code=name.lower().replace(" ", "-")
+        )
+        ContractLineFactory(contract=contract, service=service, monthly_fee=Decimal(fee))
+    return contract
+
+
+def record_outage(contract: Contract, service_name: str, start, minutes: int, **kw):
+    """An outage of ``minutes`` from ``start`` through the outage service (``now`` in
+    ``kw``, else just after it ends; category ``internal`` unless given)."""
+    from datetime import timedelta
+
+    from outages.services import outage_record
+
+    end = start + timedelta(minutes=minutes)
+    fields = {"category": "internal", "title": f"{service_name} down", "now": end, **kw}
+    return outage_record(
+        service=contract.services.get(name=service_name),
+        started_at=start,
+        ended_at=end,
+        actor=None,
+        **fields,
+    )

@@ -28,8 +28,8 @@ ROLE_HOMES = {
     "admin_user": ("/backoffice/", "Back office"),
 }
 NAV = {
-    "customer_user": ["Home", "Credits", "Invoices"],
-    "customer_admin": ["Home", "Credits", "Invoices", "People"],
+    "customer_user": ["Home", "Tickets", "Credits", "Invoices"],
+    "customer_admin": ["Home", "Tickets", "Credits", "Invoices", "People"],
     "agent": ["Queue"],
     "operations": ["Outages", "Availability"],
     "account_manager": ["Customers", "Credits", "Invoices"],
@@ -252,7 +252,7 @@ def test_portal_home_lists_the_organisations_contracts(client, customer_user, ot
     assert "Tiered Test SLA" in html
     assert "1,250.00 USD" in html and "99.50 USD" in html
     assert "1 Jan 2026 – open-ended" in html
-    assert "Tickets, availability and statements will appear here" in html
+    assert reverse("portal-tickets") in html
 
 
 def test_portal_home_explains_when_there_are_no_contracts(client, customer_user):
@@ -295,3 +295,19 @@ def test_back_office_counts_and_links_each_section(client, admin_user, customer_
     assert sections["Customers"]["count"] == 1
     assert sections["People"]["count"] == User.objects.count()
     assert 'href="/admin/"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_freshly_migrated_database_gives_each_role_the_permissions_of_later_apps():
+    # The groups are synced after the last app has migrated: permissions of apps that
+    # come after `contracts` (tickets, credits) exist by then.
+    from django.contrib.auth.models import Group
+
+    from contracts import roles
+
+    agent = set(Group.objects.get(name=roles.AGENT).permissions.values_list("codename", flat=True))
+    manager = set(
+        Group.objects.get(name=roles.ACCOUNT_MANAGER).permissions.values_list("codename", flat=True)
+    )
+    assert {"view_ticket", "view_ticketmessage"} <= agent
+    assert {"view_credit", "view_ledgerentry"} <= manager

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from contracts import roles
 from contracts.models import User
@@ -20,7 +21,11 @@ from tickets.models import Escalation, Ticket, TicketEvent, TicketMessage
 
 
 def _render(kind: str, context: dict) -> tuple[str, str, str]:
-    context = {"portal_url": settings.PORTAL_URL, "provider": settings.PROVIDER_NAME, **context}
+    portal_url = settings.PORTAL_URL.rstrip("/")
+    context = {"portal_url": portal_url, "provider": settings.PROVIDER_NAME, **context}
+    if "ticket" in context:  # customers get their portal page, staff the desk's
+        page = "desk-ticket" if kind.startswith("escalation") else "portal-ticket"
+        context.setdefault("ticket_url", portal_url + reverse(page, args=[context["ticket"].pk]))
     subject = render_to_string(f"tickets/email/{kind}_subject.txt", context)
     text = render_to_string(f"tickets/email/{kind}.txt", context)
     html = render_to_string(f"tickets/email/{kind}.html", context)

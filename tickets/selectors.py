@@ -9,7 +9,7 @@ from datetime import date, datetime
 from django.db.models import F, Q, QuerySet
 
 from contracts import roles
-from contracts.models import Contract, Customer, SeverityTerm, User
+from contracts.models import Calendar, Contract, Customer, Service, SeverityTerm, User
 from contracts.selectors import business_calendar_for
 from tickets.clocks import (
     NO_TERMS,
@@ -62,7 +62,7 @@ def support_terms_for(contract: Contract | None) -> SupportTerms:
     """
     if contract is None:
         return NO_TERMS
-    calendar = contract.support_calendar or contract.policy.support_calendar
+    calendar = support_calendar_of(contract)
     return SupportTerms(
         calendar=business_calendar_for(calendar) if calendar is not None else None,
         severities={s: _targets(t) for s, t in severity_terms_for(contract).items()},
@@ -89,16 +89,56 @@ def severity_options(contract: Contract | None) -> list[SeverityOption]:
     ]
 
 
-def active_contract(customer: Customer, service=None, *, on: date) -> Contract | None:
-    """The customer's contract in force on ``on`` that covers ``service`` (any service
-    when None); the most recently started one when several do."""
-    contracts = customer.contracts.filter(start_date__lte=on).filter(
+def contracts_in_force(customer: Customer, *, on: date) -> QuerySet[Contract]:
+    """The customer's contracts in force on ``on`` (a date in the customer's zone)."""
+    return customer.contracts.filter(start_date__lte=on).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=on),
         Q(terminated_on__isnull=True) | Q(terminated_on__gt=on),
     )
+
+
+def active_contract(customer: Customer, service=None, *, on: date) -> Contract | None:
+    """The customer's contract in force on ``on`` that covers ``service`` (any service
+    when None); the most recently started one when several do."""
+    contracts = contracts_in_force(customer, on=on)
     if service is not None:
         contracts = contracts.filter(lines__service=service)
     return contracts.select_related("policy").order_by("-start_date", "-pk").first()
+
+
+def services_in_force(customer: Customer, *, on: date) -> QuerySet[Service]:
+    """The services a customer may file a ticket about on ``on``: those of its contracts
+    in force."""
+    contracts = contracts_in_force(customer, on=on)
+    return (
+        Service.objects.filter(contract_lines__contract__in=contracts).distinct().order_by("name")
+    )
+
+
+def customer_services(customer: Customer) -> QuerySet[Service]:
+    """Every service any of the customer's contracts ever covered (the list's filter)."""
+    return (
+        Service.objects.filter(contract_lines__contract__customer=customer)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def support_calendar_of(contract: Contract | None) -> Calendar | None:
+    """The calendar a contract's ticket clocks run on (None: around the clock)."""
+    if contract is None:
+        return None
+    return contract.support_calendar or contract.policy.support_calendar
+
+
+def support_staff() -> QuerySet[User]:
+    """Active people who may be given tickets (agents and administrators)."""
+    return (
+        User.objects.filter(is_active=True, customer__isnull=True)
+        .filter(Q(groups__name__in=SUPPORT_ROLES) | Q(is_superuser=True))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 # ---------------------------------------------------------------- who sees what

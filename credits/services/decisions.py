@@ -18,6 +18,7 @@ from credits.models import Credit, CreditEvent, LedgerEntry
 from credits.rules import CreditCase, compute_credit
 from credits.selectors import credit_terms
 from credits.services._common import locked_balance, post, require_account_manager, require_reason
+from credits.services.ledger import ledger_reverse
 from outages.availability import Availability
 from outages.models import Outage
 from outages.selectors import ServiceMonth, contract_availability
@@ -83,7 +84,9 @@ def _working(row: ServiceMonth, policy: SLAPolicy, result_dict: dict) -> dict:
     }
 
 
-def _compute_one(row: ServiceMonth, month: date, terminated: bool) -> tuple[Credit, str] | None:
+def _compute_one(
+    row: ServiceMonth, month: date, terminated: bool, revision: int = 1, keep_zero: bool = False
+) -> tuple[Credit, str] | None:
     contract, policy = row.contract, row.contract.policy
     zone = policy.measurement_calendar.time_zone
     terms = credit_terms(policy)
@@ -105,16 +108,21 @@ def _compute_one(row: ServiceMonth, month: date, terminated: bool) -> tuple[Cred
     elif not result.eligible:
         # Only worth recording when eligibility is what took the credit away.
         unconditional = compute_credit(terms, replace(case, unpaid_invoices=(), terminated=False))
-        if unconditional.amount <= 0:
+        if unconditional.amount <= 0 and not keep_zero:
             return None
-        status = Credit.Status.INELIGIBLE
+        # Where an earlier revision was granted, the manager confirms withdrawing it.
+        status = Credit.Status.PENDING if keep_zero else Credit.Status.INELIGIBLE
+    elif keep_zero:
+        # A re-measured month now owes nothing where an earlier revision was granted: a
+        # zero credit for the manager to confirm; approving it reverses the earlier grant.
+        status = Credit.Status.PENDING
     else:
         return None
     credit = Credit(
         contract=contract,
         service=row.service,
         month=month,
-        revision=1,
+        revision=revision,
         amount=result.amount,
         currency=contract.currency,
         availability_pct=_percent_cut(figures.availability),
@@ -125,24 +133,40 @@ def _compute_one(row: ServiceMonth, month: date, terminated: bool) -> tuple[Cred
     return credit, result.reason
 
 
-def credit_compute(*, contract: Contract, month: date, now: datetime | None = None) -> list[Credit]:
+def credit_compute(
+    *,
+    contract: Contract,
+    month: date,
+    now: datetime | None = None,
+    revision: int = 1,
+    rows: list[ServiceMonth] | None = None,
+) -> list[Credit]:
     """The month's credits for each service line of the contract, from the availability
     engine. A row is written only when there is something to decide (an amount, or an
-    amount that eligibility took away). Running it again returns what is already there."""
+    amount that eligibility took away). Running it again returns what is already there.
+
+    ``revision`` > 1 re-measures a month whose statement is re-issued: an earlier
+    revision still pending is withdrawn (it can no longer be decided), and where an
+    earlier revision was granted a credit is recorded even at zero, so that approving
+    the new figure reverses the earlier grant (see ``credit_approve``). ``rows``: the
+    contract's availability for the month when the caller has computed it already."""
     now = now or timezone.now()
     month = month.replace(day=1)
     zone = contract.policy.measurement_calendar.time_zone
     local_today = now.astimezone(ZoneInfo(zone)).date()
     terminated = contract.terminated_on is not None and contract.terminated_on <= local_today
+    if rows is None:
+        rows = contract_availability(contract, month, now=now)
     credits: list[Credit] = []
-    for row in contract_availability(contract, month, now=now):
+    for row in rows:
         existing = Credit.objects.filter(
-            contract=contract, service=row.service, month=month, revision=1
+            contract=contract, service=row.service, month=month, revision=revision
         ).first()
         if existing is not None:
             credits.append(existing)
             continue
-        computed = _compute_one(row, month, terminated)
+        granted_before = revision > 1 and _withdraw_earlier(row, month, revision)
+        computed = _compute_one(row, month, terminated, revision, keep_zero=granted_before)
         if computed is None:
             continue
         credit, reason = computed
@@ -153,13 +177,30 @@ def credit_compute(*, contract: Contract, month: date, now: datetime | None = No
         except IntegrityError:
             # Computed at the same moment by another worker: theirs stands.
             theirs = Credit.objects.filter(
-                contract=contract, service=row.service, month=month, revision=1
+                contract=contract, service=row.service, month=month, revision=revision
             ).first()
             if theirs is None:
                 raise
             credit = theirs
         credits.append(credit)
     return credits
+
+
+def _withdraw_earlier(row: ServiceMonth, month: date, revision: int) -> bool:
+    """Withdraw the earlier revisions of this service-month still pending (a re-issued
+    statement replaces them); True when an earlier revision was granted."""
+    earlier = Credit.objects.select_for_update().filter(
+        contract=row.contract, service=row.service, month=month, revision__lt=revision
+    )
+    granted = False
+    for credit in earlier:
+        if credit.status == Credit.Status.PENDING:
+            credit.status = Credit.Status.INELIGIBLE
+            credit.reason = f"Replaced by revision {revision} of this month's figures."
+            credit.save(update_fields=["status", "reason"])
+            CreditEvent.objects.create(credit=credit, action="withdrawn", note=credit.reason)
+        granted = granted or credit.status == Credit.Status.APPROVED
+    return granted
 
 
 def _locked_pending(credit: Credit, actor: User | None) -> Credit:
@@ -178,7 +219,10 @@ def _locked_pending(credit: Credit, actor: User | None) -> Credit:
 def credit_approve(*, credit: Credit, actor: User, now: datetime | None = None) -> Credit:
     """Approve a pending credit: it is granted to the customer's balance (one ledger
     entry, ``credit.entries``). When two
-    managers act at once, the row lock makes the second see the first's decision."""
+    managers act at once, the row lock makes the second see the first's decision.
+
+    A later revision (a re-issued statement) replaces the earlier ones: their grants are
+    reversed in the same transaction, after the new amount is granted."""
     locked = _locked_pending(credit, actor)
     now = now or timezone.now()
     locked.status = Credit.Status.APPROVED
@@ -186,19 +230,49 @@ def credit_approve(*, credit: Credit, actor: User, now: datetime | None = None) 
     locked.decided_at = now
     locked.save(update_fields=["status", "decided_by", "decided_at"])
     CreditEvent.objects.create(credit=locked, action="approved", actor=actor)
-    balance = locked_balance(locked.contract.customer, locked.currency)
-    post(
-        balance,
-        kind=LedgerEntry.Kind.CREDIT_GRANTED,
-        amount=locked.amount,
-        description=f"Service credit: {locked.service} {locked.month:%Y-%m} "
-        f"({locked.contract.reference})",
-        actor=actor,
-        contract=locked.contract,
-        credit=locked,
-    )
+    if locked.amount > 0:  # a zero revision only withdraws the earlier grant
+        balance = locked_balance(locked.contract.customer, locked.currency)
+        post(
+            balance,
+            kind=LedgerEntry.Kind.CREDIT_GRANTED,
+            amount=locked.amount,
+            description=f"Service credit: {locked.service} {locked.month:%Y-%m} "
+            f"({locked.contract.reference})",
+            actor=actor,
+            contract=locked.contract,
+            credit=locked,
+        )
+    if locked.revision > 1:
+        _reverse_earlier_grants(locked, actor)
+    _decided(locked)
     _refresh(credit, locked)
     return credit
+
+
+def _reverse_earlier_grants(credit: Credit, actor: User) -> None:
+    grants = LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.CREDIT_GRANTED,
+        credit__contract_id=credit.contract_id,
+        credit__service_id=credit.service_id,
+        credit__month=credit.month,
+        credit__revision__lt=credit.revision,
+        reversed_by__isnull=True,
+    ).order_by("pk")
+    for entry in grants:
+        ledger_reverse(
+            entry=entry,
+            actor=actor,
+            reason=f"replaced by revision {credit.revision} of the {credit.month:%Y-%m} credit",
+        )
+
+
+def _decided(credit: Credit) -> None:
+    # A statement waits for its credits' decisions before it is rendered and e-mailed.
+    # A direct call rather than a signal (house rule: no logic in signals); imported here
+    # because statements builds on credits, not the other way round.
+    from statements.services import statement_credit_decided
+
+    statement_credit_decided(credit=credit)
 
 
 @transaction.atomic
@@ -214,6 +288,7 @@ def credit_reject(
     locked.decided_at = now or timezone.now()
     locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
     CreditEvent.objects.create(credit=locked, action="rejected", actor=actor, note=text)
+    _decided(locked)
     _refresh(credit, locked)
     return credit
 

@@ -9,6 +9,7 @@ from tickets.models.activity import (
     TicketPause,
     attachment_path,
 )
+from tickets.models.inbound import InboundEmail
 from tickets.models.tickets import REFERENCE_RE, Channel, Ticket, ticket_pk_from_reference
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Attachment",
     "Channel",
     "Escalation",
+    "InboundEmail",
     "Ticket",
     "TicketEvent",
     "TicketMessage",

@@ -9,6 +9,7 @@ nothing, attachment files included. ``now`` defaults to the current time; tests 
 from tickets.services.conversation import ticket_reply
 from tickets.services.escalations import tickets_escalate, tickets_refresh_breaches
 from tickets.services.filing import ticket_file, ticket_from_unregistered_sender, ticket_log
+from tickets.services.inbound import InboundOutcome, InboundRejected, ticket_ingest_email
 from tickets.services.workflow import (
     ticket_assign,
     ticket_reclassify,
@@ -17,9 +18,12 @@ from tickets.services.workflow import (
 )
 
 __all__ = [
+    "InboundOutcome",
+    "InboundRejected",
     "ticket_assign",
     "ticket_file",
     "ticket_from_unregistered_sender",
+    "ticket_ingest_email",
     "ticket_log",
     "ticket_reclassify",
     "ticket_reply",

@@ -4,18 +4,28 @@ from django.utils import timezone
 from contracts.demo import DEMO_PASSWORD, demo_build
 from contracts.models import User
 from outages.demo import demo_outages
+from outbox.models import OutboxMessage
+from tickets.demo import demo_tickets
 
 
 class Command(BaseCommand):
     help = "Build the demo data set (idempotent) and print the demo logins."
 
     def handle(self, *args, **options):
-        today = timezone.localdate()
+        now = timezone.now()
+        today = timezone.localdate(now)
         logins = demo_build(today=today)
         outages = demo_outages(
             today=today, operator=User.objects.get(username="ops@provider.example")
         )
         self.stdout.write(f"Demo outages recorded: {outages}.")
+        mails = OutboxMessage.objects.count()
+        tickets = demo_tickets(today=today, now=now)
+        mails = OutboxMessage.objects.count() - mails
+        self.stdout.write(
+            f"Demo tickets filed: {tickets} (their notifications and escalations: {mails} "
+            "e-mails in the outbox)."
+        )
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):")
         )

@@ -1,0 +1,39 @@
+"""Every write to statements goes through here.
+
+* ``statement_generate`` — a month's statement (issued; or a staff draft), idempotent;
+* ``statement_reissue`` — revision n + 1 of an issued month, the previous superseded;
+* ``statement_render`` / ``statement_send`` — store the PDF once, e-mail it once;
+* ``statement_credit_decided`` — the credits services' hook after a decision;
+* ``statements_plan``, ``statement_run_item_process``, ``statement_run_retry``,
+  ``statements_tick``, ``statement_reissue_requested`` — the monthly run.
+"""
+
+from statements.services.delivery import (
+    statement_credit_decided,
+    statement_render,
+    statement_send,
+)
+from statements.services.generate import statement_generate, statement_number, statement_reissue
+from statements.services.runs import (
+    contracts_owed,
+    statement_reissue_requested,
+    statement_run_item_process,
+    statement_run_retry,
+    statements_plan,
+    statements_tick,
+)
+
+__all__ = [
+    "contracts_owed",
+    "statement_credit_decided",
+    "statement_generate",
+    "statement_number",
+    "statement_reissue",
+    "statement_reissue_requested",
+    "statement_render",
+    "statement_run_item_process",
+    "statement_run_retry",
+    "statement_send",
+    "statements_plan",
+    "statements_tick",
+]

@@ -1,0 +1,279 @@
+"""Generate a month's statement, preview it as a draft, and re-issue it.
+
+Life cycle. The monthly run issues each statement directly (status ``issued``): the
+month has ended, the figures are final, and the credits it computes go to the account
+manager. Staff may preview a month as a ``draft`` (also a month still running); a
+draft computes no credit (it shows what the rules would give), is regenerated on each
+request and is replaced when the month is issued. An issued statement is never
+changed (database triggers); a correction is ``statement_reissue``: revision n + 1,
+the previous one superseded, new credits for the account manager.
+
+Idempotent under concurrency: every write for a contract-month runs under a lock on
+the contract's row, and the database keeps one current statement per contract and
+month (partial unique index), so two workers given the same contract produce one
+statement and the second returns it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contracts.models import Contract, User
+from credits.models import Credit
+from credits.rules import CreditCase, compute_credit
+from credits.selectors import credit_terms
+from credits.services import credit_compute
+from outages.models import Outage
+from outages.selectors import ServiceMonth, contract_availability
+from slaportal.months import month_has_ended, next_month
+from statements.models import Statement, StatementCredit, StatementRun
+from statements.selectors import current_statement, support_attainment
+from statements.services.delivery import dispatch_render
+from statements.snapshot import build_snapshot, services_section
+
+
+def statement_number(month: date, contract_id: int, revision: int) -> str:
+    """``ST-2026-06-000123``; a re-issue adds its revision: ``ST-2026-06-000123-R2``.
+    Derived from what makes a statement unique, so a retried job cannot mint a second
+    number for the same document."""
+    number = f"ST-{month:%Y-%m}-{contract_id:06d}"
+    return number if revision == 1 else f"{number}-R{revision}"
+
+
+def _provider() -> dict:
+    return {
+        "name": settings.PROVIDER_NAME,
+        "address": list(settings.PROVIDER_ADDRESS),
+        "email": settings.PROVIDER_EMAIL,
+    }
+
+
+def _outage_times(rows: list[ServiceMonth]) -> dict[int, tuple]:
+    ids = {v.outage_id for row in rows for v in row.result.verdicts}
+    return {
+        pk: (started, ended, confirmed)
+        for pk, started, ended, confirmed in Outage.objects.filter(pk__in=ids).values_list(
+            "pk", "started_at", "ended_at", "confirmed_at"
+        )
+    }
+
+
+def _preview(contract: Contract, rows: list[ServiceMonth]) -> list[dict]:
+    """A draft's credits as the rules give them; eligibility is checked when issued."""
+    terms = credit_terms(contract.policy)
+    preview = []
+    for row in rows:
+        figures_ = row.result
+        result = compute_credit(
+            terms,
+            CreditCase(
+                availability=figures_.availability,
+                denominator_seconds=figures_.denominator_seconds,
+                downtime_seconds=figures_.downtime_seconds,
+                monthly_fee=row.monthly_fee,
+                share_of_month=figures_.share_of_month,
+                currency=contract.currency,
+                service=row.service.name,
+            ),
+        )
+        if result.amount > 0:
+            data = result.as_dict()
+            preview.append(
+                {
+                    "service_id": row.service.pk,
+                    "service": row.service.name,
+                    "amount": data["amount"],
+                    "band": data["band"],
+                    "working": data["working"],
+                }
+            )
+    return preview
+
+
+def _require_active(contract: Contract, month: date) -> None:
+    last = min(filter(None, [contract.end_date, contract.terminated_on]), default=None)
+    if contract.start_date >= next_month(month) or (last is not None and last < month):
+        raise ValidationError(
+            {"month": [f"Contract {contract.reference} was not in force in {month:%B %Y}."]}
+        )
+
+
+def _locked(contract: Contract) -> Contract:
+    return (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("customer", "policy__measurement_calendar")
+        .get(pk=contract.pk)
+    )
+
+
+def _write(
+    contract: Contract,
+    month: date,
+    now: datetime,
+    *,
+    revision: int,
+    draft: bool,
+    run: StatementRun | None,
+    actor: User | None,
+    rows: list[ServiceMonth] | None = None,
+    supersedes: Statement | None = None,
+    reason: str = "",
+) -> Statement:
+    """Compute and write one statement (the caller holds the contract's lock)."""
+    if rows is None:
+        rows = contract_availability(contract, month, now=now)
+    credits: list[Credit] = []
+    preview = None
+    if draft:
+        preview = _preview(contract, rows)
+    else:
+        credits = credit_compute(
+            contract=contract, month=month, now=now, revision=revision, rows=rows
+        )
+    replaces = None
+    if supersedes is not None:
+        replaces = {
+            "id": supersedes.pk,
+            "number": supersedes.number,
+            "revision": supersedes.revision,
+            "issued_at": supersedes.issued_at.isoformat(),
+        }
+    snapshot = build_snapshot(
+        contract=contract,
+        month=month,
+        rows=rows,
+        outage_times=_outage_times(rows),
+        credits=credits,
+        support=support_attainment(contract, month, now=now),
+        provider=_provider(),
+        generated_at=now,
+        replaces=replaces,
+        preview=preview,
+    )
+    statement = Statement.objects.create(
+        contract=contract,
+        month=month,
+        number=statement_number(month, contract.pk, revision),
+        revision=revision,
+        status=Statement.Status.DRAFT if draft else Statement.Status.ISSUED,
+        reason=reason[:300],
+        snapshot=snapshot,
+        credit_amount=Decimal(snapshot["credit_total"]),
+        currency=contract.currency,
+        created_at=now,
+        issued_at=None if draft else now,
+        supersedes=supersedes,
+        run=run,
+        created_by=actor,
+    )
+    StatementCredit.objects.bulk_create(
+        StatementCredit(statement=statement, credit=credit) for credit in credits
+    )
+    if not draft:
+        # After commit: a rolled-back statement is never rendered, and the task finds
+        # the row. robust: a broker outage must not undo the statement (the next tick's
+        # re-dispatch and the render task's own idempotence cover it).
+        transaction.on_commit(partial(dispatch_render, statement.pk), robust=True)
+    return statement
+
+
+def statement_generate(
+    *,
+    contract: Contract,
+    month: date,
+    now: datetime | None = None,
+    run: StatementRun | None = None,
+    draft: bool = False,
+    actor: User | None = None,
+) -> Statement:
+    """The contract's statement for ``month`` (any date in it).
+
+    Issued (the default): the month must have ended in the policy's zone; the month's
+    credits are computed (pending for the account manager), and the PDF is rendered
+    after commit once no credit awaits a decision. Idempotent: an issued statement of
+    the month is returned unchanged. ``draft=True``: a staff preview, replaced on each
+    call (once the month is issued, the issued statement is returned instead).
+    """
+    now = now or timezone.now()
+    month = month.replace(day=1)
+    existing = current_statement(contract, month)
+    if existing is not None and existing.status != Statement.Status.DRAFT:
+        return existing
+    zone = contract.policy.measurement_calendar.time_zone
+    if not draft and not month_has_ended(month, zone, now):
+        raise ValidationError(
+            {"month": [f"{month:%B %Y} has not ended yet in {zone}; preview it as a draft."]}
+        )
+    _require_active(contract, month)
+    try:
+        with transaction.atomic():
+            locked = _locked(contract)
+            existing = current_statement(locked, month)
+            if existing is not None:
+                if existing.status != Statement.Status.DRAFT:
+                    return existing  # issued by another worker while we waited
+                existing.delete()  # a draft is replaced by the new preview or the issue
+            return _write(locked, month, now, revision=1, draft=draft, run=run, actor=actor)
+    except IntegrityError:
+        # Backstop for databases without row locks: the unique index let one through.
+        theirs = current_statement(contract, month)
+        if theirs is None or theirs.status == Statement.Status.DRAFT:
+            raise
+        return theirs
+
+
+def statement_reissue(
+    *,
+    contract: Contract,
+    month: date,
+    now: datetime | None = None,
+    actor: User | None = None,
+    reason: str = "",
+    force: bool = False,
+) -> Statement:
+    """Measure an issued month again. When its availability figures changed (or
+    ``force``): revision n + 1 is issued, the current one is superseded, and the new
+    revision's credits go to the account manager — an earlier credit still pending is
+    withdrawn, and approving the new one reverses what the earlier one granted
+    (``credits.services.credit_approve``). The new statement's e-mail says which one it
+    replaces. Nothing changed: the current statement is returned as it is."""
+    now = now or timezone.now()
+    month = month.replace(day=1)
+    with transaction.atomic():
+        locked = _locked(contract)
+        current = current_statement(locked, month)
+        if current is None or current.status == Statement.Status.DRAFT:
+            raise ValidationError(
+                {"month": [f"{month:%B %Y} has no issued statement to re-issue; generate it."]}
+            )
+        rows = contract_availability(locked, month, now=now)
+        if not force:
+            candidate = services_section(locked, rows, _outage_times(rows))
+            if candidate == current.snapshot["services"]:
+                return current
+        # Superseded first: the database allows one current statement per month.
+        Statement.objects.filter(pk=current.pk).update(status=Statement.Status.SUPERSEDED)
+        current.status = Statement.Status.SUPERSEDED
+        if not current.pdf:
+            # It waited for a credit that is now withdrawn: render it for the record
+            # (a superseded statement is never e-mailed).
+            transaction.on_commit(partial(dispatch_render, current.pk), robust=True)
+        return _write(
+            locked,
+            month,
+            now,
+            revision=current.revision + 1,
+            draft=False,
+            run=None,
+            actor=actor,
+            rows=rows,
+            supersedes=current,
+            reason=reason or "Re-issued: the month's figures changed.",
+        )

@@ -1,0 +1,246 @@
+"""The monthly run: plan a month's statements as a run of claimed items, process one
+item, retry a run's failures, the hourly tick, and re-issue requests.
+
+Work is claimed in the database, never with cache locks: a run's items are inserted
+with ``ON CONFLICT DO NOTHING`` against a partial unique index (one *pending* item per
+contract-month), so a second run planned at the same time — the beat firing twice,
+the command during the tick — claims nothing the first one holds. Each item is one
+task (``statements.tasks.generate_statement``); finishing it moves the run's stored
+counters with a conditional UPDATE, so a task delivered twice counts once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from contracts.models import Contract, User
+from slaportal.months import month_has_ended
+from statements.models import Statement, StatementRun, StatementRunItem
+from statements.selectors import (
+    active_in_month,
+    current_statement,
+    due_contract_months,
+    lost_claims,
+    open_reissue_requests,
+)
+from statements.services.generate import statement_generate, statement_reissue
+
+log = logging.getLogger(__name__)
+
+
+def _dispatch_item(contract_id: int, month: date, item_id: int) -> None:
+    from statements.tasks import generate_statement  # the tasks module imports services
+
+    generate_statement.delay(contract_id, month.isoformat(), item_id)
+
+
+def _dispatch_reissue(contract_id: int, month: date) -> None:
+    from statements.tasks import reissue_statement
+
+    reissue_statement.delay(contract_id, month.isoformat())
+
+
+def contracts_owed(month: date, *, now: datetime, contract_ids: list[int] | None = None):
+    """Contracts active in ``month`` with a service line, whose month has ended in
+    their policy's zone and which have no issued statement for it yet."""
+    issued = Statement.objects.filter(contract=OuterRef("pk"), month=month).exclude(
+        status=Statement.Status.DRAFT
+    )
+    contracts = (
+        Contract.objects.filter(active_in_month(month), lines__isnull=False)
+        .exclude(Exists(issued))
+        .select_related("policy__measurement_calendar")
+        .distinct()
+        .order_by("pk")
+    )
+    if contract_ids is not None:
+        contracts = contracts.filter(pk__in=contract_ids)
+    return [
+        c for c in contracts if month_has_ended(month, c.policy.measurement_calendar.time_zone, now)
+    ]
+
+
+@transaction.atomic
+def statements_plan(
+    *,
+    month: date,
+    trigger: str,
+    now: datetime | None = None,
+    contract_ids: list[int] | None = None,
+    actor: User | None = None,
+    retry_of: StatementRun | None = None,
+    dispatch: bool = True,
+) -> StatementRun | None:
+    """Claim, in a new run, every contract owed a statement for ``month`` (or those of
+    ``contract_ids``) that no other run holds; one task per item after commit
+    (``dispatch=False``: the caller processes the items itself, as the command does).
+    None when there is nothing to do."""
+    now = now or timezone.now()
+    month = month.replace(day=1)
+    owed = contracts_owed(month, now=now, contract_ids=contract_ids)
+    if not owed:
+        return None
+    run = StatementRun.objects.create(
+        month=month, trigger=trigger, started_at=now, created_by=actor, retry_of=retry_of
+    )
+    StatementRunItem.objects.bulk_create(
+        [StatementRunItem(run=run, contract=c, month=month, dispatched_at=now) for c in owed],
+        ignore_conflicts=True,  # claimed by another run: theirs
+    )
+    items = list(run.items.values_list("pk", "contract_id"))
+    if not items:
+        run.delete()
+        return None
+    run.planned = len(items)
+    run.save(update_fields=["planned"])
+    if dispatch:
+        for item_id, contract_id in items:
+            transaction.on_commit(partial(_dispatch_item, contract_id, month, item_id), robust=True)
+    log.info("statements %s (%s): %s planned", f"{month:%Y-%m}", trigger, run.planned)
+    return run
+
+
+def _finish(item: StatementRunItem, status: str, now: datetime, **fields) -> bool:
+    """Close a pending item and count it on its run; False when it was closed already."""
+    with transaction.atomic():
+        closed = StatementRunItem.objects.filter(
+            pk=item.pk, status=StatementRunItem.Status.PENDING
+        ).update(status=status, finished_at=now, attempts=F("attempts") + 1, **fields)
+        if not closed:
+            return False
+        counter = "done" if status == StatementRunItem.Status.DONE else "failed"
+        runs = StatementRun.objects.filter(pk=item.run_id)
+        runs.update(**{counter: F(counter) + 1})
+        runs.filter(finished_at__isnull=True, planned__lte=F("done") + F("failed")).update(
+            finished_at=now
+        )
+    return True
+
+
+def statement_run_item_process(*, item_id: int, now: datetime | None = None) -> StatementRunItem:
+    """Generate one item's statement and record the outcome. A database outage
+    (``OperationalError``) propagates, so the task retries; any other error fails the
+    item with its message, for staff to retry. Idempotent: a closed item is returned."""
+    item = StatementRunItem.objects.select_related("run", "contract__policy").get(pk=item_id)
+    if item.status != StatementRunItem.Status.PENDING:
+        return item
+    now = now or timezone.now()
+    try:
+        statement = statement_generate(
+            contract=item.contract, month=item.month, now=now, run=item.run
+        )
+    except OperationalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — recorded on the item; staff retry it
+        if isinstance(exc, ValidationError):
+            error = " ".join(exc.messages)
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("statement for contract %s %s failed", item.contract_id, item.month)
+        _finish(item, StatementRunItem.Status.FAILED, now, error=error[:2000])
+    else:
+        _finish(item, StatementRunItem.Status.DONE, now, statement=statement, error="")
+    item.refresh_from_db()
+    return item
+
+
+def statement_run_retry(
+    *, run: StatementRun, actor: User | None = None, now: datetime | None = None
+) -> StatementRun | None:
+    """A new run (trigger ``retry``) for the run's failed contracts still owed a
+    statement; None when none is."""
+    failed = list(
+        run.items.filter(status=StatementRunItem.Status.FAILED).values_list(
+            "contract_id", flat=True
+        )
+    )
+    if not failed:
+        return None
+    return statements_plan(
+        month=run.month,
+        trigger=StatementRun.Trigger.RETRY,
+        now=now,
+        contract_ids=failed,
+        actor=actor,
+        retry_of=run,
+    )
+
+
+# ---------------------------------------------------------------- re-issue requests
+
+
+def statement_reissue_requested(
+    *, contract: Contract, month: date, now: datetime | None = None
+) -> Statement | None:
+    """Resolve the contract-month's open re-issue requests: re-issue its statement when
+    one was issued and the figures changed; a month without an issued statement needs
+    nothing (it is measured as it stands when it is generated)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Resolved in the same transaction that measures the month again, so a change
+        # that lands after this point opens a new request for the next tick.
+        requests = list(
+            open_reissue_requests().select_for_update().filter(contract=contract, month=month)
+        )
+        if not requests:
+            return current_statement(contract, month)
+        type(requests[0]).objects.filter(pk__in=[r.pk for r in requests]).update(resolved_at=now)
+        current = current_statement(contract, month)
+        if current is None or current.status == Statement.Status.DRAFT:
+            return current
+        reason = "Re-issued: " + "; ".join(dict.fromkeys(r.reason for r in requests))
+        return statement_reissue(contract=contract, month=month, now=now, reason=reason)
+
+
+# ---------------------------------------------------------------- the hourly tick
+
+
+@dataclass
+class Tick:
+    runs: list[StatementRun] = field(default_factory=list)
+    redispatched: int = 0
+    reissues: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "runs": [f"{r.month:%Y-%m}:{r.planned}" for r in self.runs],
+            "redispatched": self.redispatched,
+            "reissues": self.reissues,
+        }
+
+
+def statements_tick(*, now: datetime | None = None) -> Tick:
+    """Hourly: plan every month that has ended in some policy zone and still owes
+    statements (the last ended month there, and up to two before it, so a scheduler
+    that was down over the 1st catches up by itself, exactly once); re-dispatch lost
+    claims; fan out re-issue requests."""
+    now = now or timezone.now()
+    tick = Tick()
+    for item in lost_claims(now).select_related("run"):
+        updated = StatementRunItem.objects.filter(
+            pk=item.pk, status=StatementRunItem.Status.PENDING, dispatched_at=item.dispatched_at
+        ).update(dispatched_at=now)
+        if updated:
+            transaction.on_commit(
+                partial(_dispatch_item, item.contract_id, item.month, item.pk), robust=True
+            )
+            tick.redispatched += 1
+    for month, contract_ids in due_contract_months(now).items():
+        run = statements_plan(
+            month=month, trigger=StatementRun.Trigger.SCHEDULE, now=now, contract_ids=contract_ids
+        )
+        if run is not None:
+            tick.runs.append(run)
+    pairs = dict.fromkeys(open_reissue_requests().values_list("contract_id", "month"))
+    for contract_id, month in pairs:
+        transaction.on_commit(partial(_dispatch_reissue, contract_id, month), robust=True)
+        tick.reissues += 1
+    return tick

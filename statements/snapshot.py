@@ -1,0 +1,237 @@
+"""The statement's snapshot: every term and figure it used, as plain JSON.
+
+Built once when the statement is generated and never changed, so the PDF, the pages
+and the API show what was issued even after a policy, a fee or an outage changes.
+Shape (``schema`` 1); times are ISO 8601 UTC, amounts decimal strings, exact
+fractions ``"numerator/denominator"``::
+
+    period    month "YYYY-MM", label, zone, start, end, seconds, minutes, days
+    provider  name, address lines, e-mail
+    customer  id, name, billing_emails
+    contract  id, reference, start_date, end_date, terminated_on, currency
+    policy    code, version, name, source_document, target_pct, denominator_basis,
+              measurement_calendar {name, zone}, credit_rule, clauses {credit, cap,
+              eligibility}, exclusions [{category, label, treatment, clause}]
+    services  [{service_id, name, monthly_fee, availability (exact), availability_pct
+              (cut to 6 places), display (cut to 3), met, period_start, period_end,
+              share_of_month, month/period/measured/removed/denominator/downtime
+              _seconds, denominator_minutes, downtime_minutes, days [{date,
+              downtime_seconds}], counted [...], excluded [...]}]
+    support   see ``statements.selectors.support_attainment``
+    credits   [{credit_id, service_id, service, revision, amount, status, reason,
+              band, working [{label, value, clause}]}]
+    credit_total, currency, replaces {id, number, revision} | null, preview (drafts)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from contracts.models import Contract, DowntimeCategory
+from credits.models import Credit
+from outages.selectors import ServiceMonth
+from slaportal.money import round_money
+from slaportal.months import month_bounds, next_month
+
+SCHEMA = 1
+LABELS = dict(DowntimeCategory.choices)
+
+
+def _fraction(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _per(seconds: int, unit: int) -> str:
+    """Seconds in whole units ("43200"), or to two places when not whole ("90.50")."""
+    whole, rest = divmod(seconds, unit)
+    return str(whole) if rest == 0 else f"{Decimal(seconds) / unit:.2f}"
+
+
+def _minutes(seconds: int) -> str:
+    return _per(seconds, 60)
+
+
+def percent_cut(value: Fraction, places: int) -> Decimal:
+    """value × 100, cut (never rounded up) to ``places``: a shortfall never shows as met."""
+    scaled = value * 100 * 10**places
+    return Decimal(scaled.numerator // scaled.denominator).scaleb(-places)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _period(month: date, zone: str) -> dict:
+    start, end = month_bounds(month, zone)
+    seconds = int((end - start).total_seconds())
+    return {
+        "month": f"{month:%Y-%m}",
+        "label": f"{month:%B %Y}",
+        "zone": zone,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "seconds": seconds,
+        "minutes": _minutes(seconds),
+        "hours": _per(seconds, 3600),
+        "days": (next_month(month) - month).days,
+    }
+
+
+def _outage(verdict, times: dict[int, tuple]) -> dict:
+    started, ended, confirmed = times.get(verdict.outage_id, (None, None, None))
+    return {
+        "outage_id": verdict.outage_id,
+        "title": verdict.title,
+        "category": verdict.category,
+        "category_label": LABELS.get(verdict.category, verdict.category),
+        "started_at": _iso(started),
+        "ended_at": _iso(ended),
+        "confirmed_at": _iso(confirmed),
+        "seconds": verdict.seconds,
+        "minutes": _minutes(verdict.seconds),
+        "code": verdict.code,
+        "reason": verdict.reason,
+    }
+
+
+def _service(row: ServiceMonth, target: Decimal, times: dict[int, tuple]) -> dict:
+    figures = row.result
+    return {
+        "service_id": row.service.pk,
+        "name": row.service.name,
+        "monthly_fee": str(row.monthly_fee),
+        "availability": _fraction(figures.availability),
+        "availability_pct": str(percent_cut(figures.availability, 6)),
+        "display": figures.display,
+        "met": figures.availability * 100 >= Fraction(target),
+        "period_start": figures.period_start.isoformat(),
+        "period_end": figures.period_end.isoformat(),
+        "share_of_month": _fraction(figures.share_of_month),
+        "month_seconds": figures.month_seconds,
+        "period_seconds": figures.period_seconds,
+        "measured_seconds": figures.measured_seconds,
+        "removed_seconds": figures.removed_seconds,
+        "denominator_seconds": figures.denominator_seconds,
+        "downtime_seconds": figures.downtime_seconds,
+        "denominator_minutes": _minutes(figures.denominator_seconds),
+        "downtime_minutes": _minutes(figures.downtime_seconds),
+        "days": [
+            {"date": day.day.isoformat(), "downtime_seconds": day.downtime_seconds}
+            for day in figures.days
+        ],
+        "counted": [_outage(v, times) for v in figures.verdicts if v.counted],
+        "excluded": [_outage(v, times) for v in figures.verdicts if not v.counted],
+    }
+
+
+def _credit(credit: Credit) -> dict:
+    working = credit.working or {}
+    return {
+        "credit_id": credit.pk,
+        "service_id": credit.service_id,
+        "service": credit.service.name,
+        "revision": credit.revision,
+        "amount": str(credit.amount),
+        "status": credit.status,
+        "reason": credit.reason,
+        "band": working.get("band"),
+        "working": list(working.get("working", [])),
+    }
+
+
+def _policy(contract: Contract) -> dict:
+    policy = contract.policy
+    calendar = policy.measurement_calendar
+    return {
+        "code": policy.code,
+        "version": policy.version,
+        "name": policy.name,
+        "source_document": policy.source_document,
+        "target_pct": str(policy.target_availability),
+        "denominator_basis": policy.denominator_basis,
+        "denominator_label": policy.get_denominator_basis_display(),
+        "downtime_starts_at": policy.downtime_starts_at,
+        "measurement_calendar": {"name": calendar.name, "zone": calendar.time_zone},
+        "credit_rule": policy.credit_rule,
+        "credit_multiplier": None
+        if policy.credit_multiplier is None
+        else str(policy.credit_multiplier),
+        "credit_cap_pct": None if policy.credit_cap_pct is None else str(policy.credit_cap_pct),
+        "clauses": {
+            "credit": policy.credit_clause,
+            "cap": policy.credit_cap_clause,
+            "eligibility": policy.eligibility_clause,
+        },
+        "exclusions": [
+            {
+                "category": e.category,
+                "label": LABELS.get(e.category, e.category),
+                "treatment": e.treatment,
+                "clause": e.clause,
+            }
+            for e in policy.exclusions.all()
+        ],
+    }
+
+
+def build_snapshot(
+    *,
+    contract: Contract,
+    month: date,
+    rows: Sequence[ServiceMonth],
+    outage_times: dict[int, tuple],
+    credits: Sequence[Credit],
+    support: dict,
+    provider: dict,
+    generated_at: datetime,
+    replaces: dict | None = None,
+    preview: list[dict] | None = None,
+) -> dict:
+    """The snapshot of one statement (see the module docstring). ``preview``: a draft's
+    credits as the rules give them, not yet written or checked for eligibility."""
+    zone = contract.policy.measurement_calendar.time_zone
+    customer = contract.customer
+    currency = contract.currency
+    credit_rows = [_credit(c) for c in credits]
+    amounts = [Decimal(c["amount"]) for c in (preview if preview is not None else credit_rows)]
+    return {
+        "schema": SCHEMA,
+        "generated_at": generated_at.isoformat(),
+        "period": _period(month, zone),
+        "provider": provider,
+        "customer": {
+            "id": customer.pk,
+            "name": customer.name,
+            "billing_emails": customer.billing_email_list,
+        },
+        "contract": {
+            "id": contract.pk,
+            "reference": contract.reference,
+            "start_date": contract.start_date.isoformat(),
+            "end_date": _iso_date(contract.end_date),
+            "terminated_on": _iso_date(contract.terminated_on),
+            "currency": currency,
+        },
+        "policy": _policy(contract),
+        "services": services_section(contract, rows, outage_times),
+        "support": support,
+        "credits": credit_rows,
+        "preview": preview,
+        "credit_total": str(round_money(sum(amounts, Decimal(0)), currency)),
+        "currency": currency,
+        "replaces": replaces,
+    }
+
+
+def _iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def services_section(
+    contract: Contract, rows: Sequence[ServiceMonth], outage_times: dict[int, tuple]
+) -> list[dict]:
+    """The availability figures per service: what a re-issue compares."""
+    return [_service(row, contract.policy.target_availability, outage_times) for row in rows]

@@ -1,0 +1,1 @@
+"""Ticket pages: the customer portal (``portal``) and the support desk (``desk``)."""

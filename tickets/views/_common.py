@@ -1,0 +1,280 @@
+"""Shared by the portal and desk ticket pages: the viewer's time zone, pagination, list
+rows with their clock states, the clock panels and thread of one ticket, and serving an
+attachment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from contracts.models import User
+from tickets.clocks import Clock, SupportTerms, Target
+from tickets.models import Attachment, Ticket
+from tickets.selectors import (
+    ClockStates,
+    messages_visible_to,
+    support_calendar_of,
+    support_terms_for,
+    ticket_clocks,
+    ticket_states,
+)
+
+PAGE_SIZE = 25
+
+# Badge colour of each clock state (see .badge--* in portal.css).
+STATE_BADGES = {
+    "on_track": "primary",
+    "at_risk": "warning",
+    "breached": "danger",
+    "met": "success",
+    "paused": "neutral",
+    "no_target": "neutral",
+}
+
+
+def zone_of(request: HttpRequest) -> ZoneInfo:
+    try:
+        return ZoneInfo(request.user.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def render_zoned(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """Render with the viewer's zone active, so every ``|date`` shows their local time."""
+    zone = zone_of(request)
+    with timezone.override(zone):
+        return render(
+            request,
+            template,
+            {**context, "zone": zone.key},
+            status=status,
+        )
+
+
+def paginate(request: HttpRequest, queryset: QuerySet) -> tuple[Page, str]:
+    """A page of ``queryset`` and the query string (without ``page``) for its links."""
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def duration_text(delta: timedelta) -> str:
+    """Business time in hours and minutes: a "day" of support time is not 24 hours (a
+    help desk day is 17), so days would mislead."""
+    minutes = int(delta.total_seconds()) // 60
+    if minutes < 1:
+        return "under a minute"
+    hours, minutes = divmod(minutes, 60)
+    return " ".join(f"{value} {unit}" for value, unit in [(hours, "h"), (minutes, "min")] if value)
+
+
+# ---------------------------------------------------------------- lists
+
+
+@dataclass(frozen=True)
+class Row:
+    ticket: Ticket
+    states: ClockStates
+
+    @property
+    def response_badge(self) -> str:
+        return STATE_BADGES[self.states.response]
+
+    @property
+    def resolution_badge(self) -> str:
+        return STATE_BADGES[self.states.resolution]
+
+    @property
+    def breached(self) -> bool:
+        return "breached" in (self.states.response, self.states.resolution)
+
+
+def rows(page: Page, now: datetime) -> list[Row]:
+    """Each ticket of a page with its clock states, from stored columns (no query)."""
+    return [Row(ticket, ticket_states(ticket, now)) for ticket in page]
+
+
+# ---------------------------------------------------------------- one ticket
+
+
+def target_text(target: Target | None) -> str:
+    if target is None or target.unit == "none" or target.value is None:
+        return "No target"
+    value = target.value
+    if target.unit == "business_days":
+        return f"{value} business day{'s' if value != 1 else ''}"
+    if value % 60 == 0:
+        hours = value // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{value} minutes"
+
+
+def severity_targets(contract) -> dict[int, str]:
+    """Each severity's targets in words, for the filing form ("First response within 4
+    hours · resolution within 2 business days · in support hours")."""
+    terms = support_terms_for(contract)
+    out = {}
+    for level, targets in terms.severities.items():
+        response, resolution = target_text(targets.response), target_text(targets.resolution)
+        if response == resolution == "No target":
+            out[level] = "No response or resolution target"
+            continue
+        on_calendar = terms.calendar_for(level) is terms.calendar
+        out[level] = " · ".join(
+            [
+                f"First response within {response}"
+                if response != "No target"
+                else "No response target",
+                f"resolution within {resolution}"
+                if resolution != "No target"
+                else "no resolution target",
+                "in support hours" if on_calendar else "around the clock",
+            ]
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ClockPanel:
+    name: str
+    stopped_label: str
+    clock: Clock
+    target: str
+
+    @property
+    def badge(self) -> str:
+        return STATE_BADGES[self.clock.state]
+
+    @property
+    def remaining(self) -> str:
+        left = self.clock.remaining
+        return duration_text(left) if left else ""
+
+
+@dataclass(frozen=True)
+class Clocks:
+    response: ClockPanel
+    resolution: ClockPanel
+    hours: str  # the support hours the clocks count
+
+    def __iter__(self):
+        return iter((self.response, self.resolution))
+
+
+def clock_panels(ticket: Ticket, now: datetime) -> Clocks:
+    terms: SupportTerms = support_terms_for(ticket.contract)
+    clocks = ticket_clocks(ticket, now, terms=terms)
+    severity = terms.severities.get(ticket.severity)
+    calendar = support_calendar_of(ticket.contract)
+    if ticket.contract is None:
+        hours = "No contract: no targets apply."
+    elif calendar is None or (severity is not None and severity.around_the_clock):
+        hours = f"Severity {ticket.severity} clocks run around the clock."
+    else:
+        hours = f"Clocks count support hours only: {calendar.name}."
+    return Clocks(
+        response=ClockPanel(
+            "First response",
+            "Answered",
+            clocks.response,
+            target_text(severity.response if severity else None),
+        ),
+        resolution=ClockPanel(
+            "Resolution",
+            "Resolved",
+            clocks.resolution,
+            target_text(severity.resolution if severity else None),
+        ),
+        hours=hours,
+    )
+
+
+@dataclass
+class Entry:
+    """One item of the thread: the ticket's opening description, or a message."""
+
+    author: str
+    created_at: datetime
+    body: str
+    attachments: list[Attachment] = field(default_factory=list)
+    public: bool = True
+    from_staff: bool = False
+    opening: bool = False
+    channel: str = ""
+
+
+def _person(user: User | None, fallback: str = "") -> str:
+    if user is None:
+        return fallback or "Unknown sender"
+    return user.get_full_name() or user.get_username()
+
+
+def thread(ticket: Ticket, user: User) -> list[Entry]:
+    """The opening description with the files filed with it, then the messages ``user``
+    may read (internal notes only for support staff)."""
+    if ticket.requester_id:
+        author = _person(ticket.requester)
+    else:
+        author = ticket.sender_email or _person(ticket.created_by)
+    opening = Entry(
+        author=author,
+        created_at=ticket.received_at,
+        body=ticket.description,
+        attachments=list(ticket.attachments.filter(message__isnull=True)),
+        opening=True,
+        channel=ticket.get_channel_display(),
+    )
+    entries = [opening]
+    for message in messages_visible_to(ticket, user):
+        entries.append(
+            Entry(
+                author=_person(message.author, message.author_email),
+                created_at=message.created_at,
+                body=message.body,
+                attachments=list(message.attachments.all()),
+                public=message.public,
+                from_staff=message.from_staff,
+                channel=message.get_channel_display(),
+            )
+        )
+    return entries
+
+
+def serve_attachment(tickets: QuerySet[Ticket], ticket_id: int, attachment_id: int, *, staff: bool):
+    """Download one attachment of a ticket in ``tickets`` (the viewer's visible tickets).
+
+    A file of another customer's ticket, or (for customers) of an internal note, is a
+    404. Always a download, as the type we accepted it as, never sniffed or rendered
+    inline: an uploaded HTML or SVG file must not run in the portal's origin.
+    """
+    ticket = get_object_or_404(tickets, pk=ticket_id)
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("message"), ticket=ticket, pk=attachment_id
+    )
+    if not staff and not attachment.public:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
