@@ -107,7 +107,10 @@ def _request_reissues(
         for month in sorted(months):
             if not month_has_ended(month, zone, now) or not _active_in(contract, month, zone):
                 continue
-            _, made = ReissueRequest.objects.get_or_create(
+            # Locked: a re-issue resolving this request right now measured the month
+            # before this change; once it commits the row no longer matches and a new
+            # request is opened for the next tick, instead of piling onto a closed one.
+            _, made = ReissueRequest.objects.select_for_update().get_or_create(
                 contract=contract,
                 month=month,
                 resolved_at=None,
