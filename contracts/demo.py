@@ -114,9 +114,9 @@ def demo_build(*, today: date | None = None) -> list[DemoLogin]:
     }
     order_form_calendar = calendar_upsert(ORDER_FORM_CALENDAR)
     logins = [DemoLogin(u, r[0], "Provider staff") for u, r, _, _ in STAFF]
-    start = date(today.year, today.month, 1) - timedelta(days=1)
-    start = date(start.year, start.month, 1) - timedelta(days=1)
-    start = date(start.year, start.month, 1)  # the first day three months back
+    start = date(today.year, today.month, 1)
+    for _ in range(3):  # the first day three months back: three ended months to state
+        start = (start - timedelta(days=1)).replace(day=1)
     for name, tz, policy_code, reference, lines, people in CUSTOMERS:
         customer = Customer.objects.filter(name=name).first() or customer_create(
             name=name,

@@ -30,27 +30,41 @@ def test_demo_has_three_customers_on_different_plans(demo):
     assert {login.role for login in demo} == set(HOMES)
 
 
-def test_running_the_demo_again_changes_nothing(demo, capsys, settings, tmp_path):
+def test_running_the_demo_again_changes_nothing(
+    demo, capsys, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from credits.models import Credit, LedgerEntry
+    from outbox.models import OutboxMessage
+    from statements.models import Statement, StatementRun
     from tickets.models import Ticket
 
     settings.MEDIA_ROOT = tmp_path
-    call_command("demo")
-    assert "Demo tickets filed: 45" in capsys.readouterr().out
-    counts = (
-        User.objects.count(),
-        Contract.objects.count(),
-        Invoice.objects.count(),
-        Ticket.objects.count(),
-    )
-    call_command("demo")
-    assert (
-        User.objects.count(),
-        Contract.objects.count(),
-        Invoice.objects.count(),
-        Ticket.objects.count(),
-    ) == counts
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo")
+    out = capsys.readouterr().out
+    assert "Demo tickets filed: 45" in out
+    assert "Statements: 9 issued (8 PDFs), 3 current-month drafts, 1 credits pending" in out
+
+    def counts():
+        return (
+            User.objects.count(),
+            Contract.objects.count(),
+            Invoice.objects.count(),
+            Ticket.objects.count(),
+            list(Statement.objects.values_list("pk", "status", "pdf", "emailed_at")),
+            list(Credit.objects.values_list("pk", "status")),
+            LedgerEntry.objects.count(),
+            StatementRun.objects.count(),
+            OutboxMessage.objects.count(),
+        )
+
+    before = counts()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo")
+    assert counts() == before
     out = capsys.readouterr().out
     assert "Demo tickets filed: 0 (their notifications and escalations: 0 e-mails" in out
+    assert "Statements: 0 issued (8 PDFs), 0 current-month drafts, 1 credits pending" in out
     assert DEMO_PASSWORD in out
     assert "admin@acme.example" in out
 
@@ -83,7 +97,7 @@ def test_demo_replays_three_months_of_outages_once_without_reopening_months(demo
 
     operator = User.objects.get(username="ops@provider.example")
     made = demo_outages(today=date(2026, 11, 22), operator=operator)
-    assert made == 9
+    assert made == 10
     assert demo_outages(today=date(2026, 11, 22), operator=operator) == 0
     assert Outage.objects.filter(ended_at__isnull=True).count() == 0
     assert ReissueRequest.objects.count() == 0
@@ -234,3 +248,62 @@ def test_demo_tickets_build_on_awkward_days(catalog, settings, tmp_path, now):
         tickets, states = _ticket_facts(customer, moment)
         assert {t.status for t in tickets} == STATUSES, customer
         assert states == CLOCK_STATES, customer
+
+
+# ---------------------------------------------------------------- demo statements
+
+
+@pytest.fixture
+def demo_with_statements(demo_with_tickets, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from outages.demo import demo_outages
+    from statements.demo import demo_statements
+
+    now = timezone.now()
+    demo_outages(today=timezone.localdate(now), operator=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        return demo_statements(today=timezone.localdate(now), now=now)
+
+
+def test_demo_statements_cover_the_demo_months_with_pdfs_and_every_credit_outcome(
+    demo_with_statements, settings
+):
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    from credits.models import Credit
+    from outages.demo import _month_back
+    from outbox.models import OutboxMessage
+    from statements.models import Statement, StatementRun
+
+    today = timezone.localdate()
+    ended = [_month_back(today, 3), _month_back(today, 2), _month_back(today, 1)]
+    current = _month_back(today, 0)
+    for contract in Contract.objects.all():
+        statements = {s.month: s for s in Statement.objects.filter(contract=contract)}
+        assert sorted(statements) == [*ended, current], contract
+        assert {statements[m].status for m in ended} == {"issued"}
+        assert statements[current].status == "draft"
+    assert set(StatementRun.objects.values_list("month", "trigger")) == {
+        (m, "command") for m in ended
+    }
+    # Each decided (or credit-free) month is rendered, stored and e-mailed once.
+    for statement in Statement.objects.filter(status="issued"):
+        credits = Credit.objects.filter(statements=statement)
+        if credits.filter(status="pending").exists():
+            assert not statement.pdf, statement.number
+            continue
+        path = Path(settings.MEDIA_ROOT) / statement.pdf.name
+        assert path.read_bytes().startswith(b"%PDF"), statement.number
+        assert statement.emailed_at is not None
+        assert OutboxMessage.objects.filter(dedupe_key=f"statement:{statement.pk}").count() == 1
+    assert set(Credit.objects.values_list("status", flat=True)) == {
+        "approved",
+        "rejected",
+        "pending",
+    }
+    assert Credit.objects.get(status="rejected").reason
+    assert demo_with_statements.pending == 1
+    assert demo_with_statements.pdfs == 8

@@ -5,6 +5,7 @@ from contracts.demo import DEMO_PASSWORD, demo_build
 from contracts.models import User
 from outages.demo import demo_outages
 from outbox.models import OutboxMessage
+from statements.demo import demo_statements
 from tickets.demo import demo_tickets
 
 
@@ -25,6 +26,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo tickets filed: {tickets} (their notifications and escalations: {mails} "
             "e-mails in the outbox)."
+        )
+        made = demo_statements(today=today, now=now)
+        self.stdout.write(
+            f"Statements: {made.issued} issued ({made.pdfs} PDFs), {made.drafts} current-month "
+            f"drafts, {made.pending} credits pending approval."
         )
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):")
