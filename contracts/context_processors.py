@@ -7,16 +7,17 @@ from django.urls import reverse
 
 from contracts import roles
 
-# (url name, label) per role, in the order the navigation shows them. Staff holding
-# several roles see the union; an administrator sees every staff page.
+# (roles, url name, label), in the order the navigation shows them. Staff holding
+# several roles see the union (each link once); an administrator sees every staff page.
 STAFF_NAV = [
-    (roles.ADMIN, "backoffice-home", "Back office"),
-    (roles.AGENT, "desk-home", "Queue"),
-    (roles.OPERATIONS, "ops-home", "Outages"),
-    (roles.OPERATIONS, "ops-contracts", "Availability"),
-    (roles.ACCOUNT_MANAGER, "am-home", "Customers"),
-    (roles.ACCOUNT_MANAGER, "am-credits", "Credits"),
-    (roles.ACCOUNT_MANAGER, "am-invoices", "Invoices"),
+    ({roles.ADMIN}, "backoffice-home", "Back office"),
+    ({roles.AGENT}, "desk-home", "Queue"),
+    ({roles.OPERATIONS}, "ops-home", "Outages"),
+    ({roles.OPERATIONS}, "ops-contracts", "Availability"),
+    ({roles.ACCOUNT_MANAGER}, "am-home", "Customers"),
+    ({roles.ACCOUNT_MANAGER}, "am-credits", "Credits"),
+    ({roles.ACCOUNT_MANAGER}, "am-invoices", "Invoices"),
+    ({roles.ACCOUNT_MANAGER, roles.OPERATIONS}, "staff-statements", "Statements"),
 ]
 
 
@@ -33,6 +34,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ("portal-tickets", "Tickets"),
             ("portal-credits", "Credits"),
             ("portal-invoices", "Invoices"),
+            ("portal-statements", "Statements"),
         ]
         if user.is_customer_admin:
             links.append(("portal-people", "People"))
@@ -40,7 +42,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         links = [
             (name, label)
             for needed, name, label in STAFF_NAV
-            if needed in held or roles.ADMIN in held
+            if needed & held or roles.ADMIN in held
         ]
         if roles.ADMIN in held:
             links.append(("admin:index", "Admin site"))

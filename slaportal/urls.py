@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("outages.api_urls")),
     path("", include("credits.api_urls")),
     path("", include("tickets.api_urls")),
+    path("", include("statements.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -30,4 +31,5 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("outages.urls")),
     path("", include("credits.urls")),
+    path("", include("statements.urls")),
 ]

@@ -105,7 +105,7 @@ def test_queue_says_so_when_nothing_waits(am, contract):
 def test_account_manager_home_and_navigation_link_to_the_queue(am, contract):
     response = am.get(reverse("am-home"))
     assert f'href="{reverse("am-credits")}"' in _text(response)
-    assert nav_labels(response) == ["Customers", "Credits", "Invoices"]
+    assert nav_labels(response) == ["Customers", "Credits", "Invoices", "Statements"]
 
 
 def test_account_manager_approves_from_the_page(am, manager, credit):
@@ -244,7 +244,7 @@ def test_customer_credits_page_has_a_helpful_empty_state(client, customer_user):
     assert "You have no credit balance" in html
     assert "No credit movements yet." in html
     assert "No service credits so far." in html
-    assert nav_labels(response) == ["Home", "Tickets", "Credits", "Invoices"]
+    assert nav_labels(response) == ["Home", "Tickets", "Credits", "Invoices", "Statements"]
 
 
 def test_customer_sees_only_their_own_ledger(client, customer_user, manager, contract):

@@ -28,11 +28,11 @@ ROLE_HOMES = {
     "admin_user": ("/backoffice/", "Back office"),
 }
 NAV = {
-    "customer_user": ["Home", "Tickets", "Credits", "Invoices"],
-    "customer_admin": ["Home", "Tickets", "Credits", "Invoices", "People"],
+    "customer_user": ["Home", "Tickets", "Credits", "Invoices", "Statements"],
+    "customer_admin": ["Home", "Tickets", "Credits", "Invoices", "Statements", "People"],
     "agent": ["Queue"],
-    "operations": ["Outages", "Availability"],
-    "account_manager": ["Customers", "Credits", "Invoices"],
+    "operations": ["Outages", "Availability", "Statements"],
+    "account_manager": ["Customers", "Credits", "Invoices", "Statements"],
     "admin_user": [
         "Back office",
         "Queue",
@@ -41,6 +41,7 @@ NAV = {
         "Customers",
         "Credits",
         "Invoices",
+        "Statements",
         "Admin site",
     ],
 }
@@ -97,7 +98,12 @@ def test_staff_with_two_roles_see_both_pages(client):
     client.force_login(user)
     assert client.get(reverse("desk-home")).status_code == 200
     assert client.get(reverse("ops-home")).status_code == 200
-    assert nav_labels(client.get(reverse("ops-home"))) == ["Queue", "Outages", "Availability"]
+    assert nav_labels(client.get(reverse("ops-home"))) == [
+        "Queue",
+        "Outages",
+        "Availability",
+        "Statements",
+    ]
 
 
 def test_a_person_without_any_role_gets_403_not_a_login_loop(client):

@@ -1,0 +1,94 @@
+"""The statements REST API under /api/v1/.
+
+Reading follows the API's tenant rule (``TenantScopedQuerysetMixin``): a customer person
+reads their own organisation's issued and superseded statements (never a draft; another
+organisation's statement, or a draft, is a 404), staff read every one. ``pdf/`` answers
+the document as an attachment (rendered on the fly while it is not stored yet).
+``generate/`` is for account managers and administrators: it plans a month's run with
+the same service as the hourly job (trigger ``api``) and answers the run's counts.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from contracts import roles
+from contracts.api import BaseViewSet
+from statements.filters import StatementFilter
+from statements.models import Statement, StatementRun
+from statements.serializers import (
+    GenerateInputSerializer,
+    GenerateResultSerializer,
+    StatementSerializer,
+)
+from statements.services import statements_plan
+from statements.views.common import pdf_response
+
+
+class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Monthly availability statements (newest month first)."""
+
+    queryset = Statement.objects.select_related("contract").order_by(
+        "-month", "contract_id", "-revision"
+    )
+    serializer_class = StatementSerializer
+    filterset_class = StatementFilter
+    write_roles = frozenset({roles.ACCOUNT_MANAGER, roles.ADMIN})
+
+    def get_queryset(self) -> QuerySet[Statement]:
+        statements = self.scope(super().get_queryset(), customer_field="contract__customer")
+        if self.request.user.customer_id is not None:
+            statements = statements.exclude(status=Statement.Status.DRAFT)
+        return statements
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The statement's PDF, as an attachment."
+            ),
+            404: OpenApiResponse(description="No such statement among those you may read."),
+        },
+        description="Download the statement's PDF.",
+    )
+    @action(detail=True, methods=["get"])
+    def pdf(self, request: Request, pk: str) -> HttpResponse:
+        return pdf_response(self.get_object())
+
+    @extend_schema(
+        request=GenerateInputSerializer,
+        responses={
+            200: GenerateResultSerializer,
+            400: OpenApiResponse(description="Bad month (not YYYY-MM, or not ended) or contract."),
+            403: OpenApiResponse(description="Not an account manager or administrator."),
+        },
+        description="Generate a month's statements (every contract owed one, or one "
+        "contract's) with the same service as the scheduled job. Answers the run and its "
+        "counts; run is null when nothing was owed.",
+    )
+    @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
+    def generate(self, request: Request) -> Response:
+        data = self.parse(GenerateInputSerializer)
+        month, contract = data["month"], data["contract"]
+        run = statements_plan(
+            month=month,
+            trigger=StatementRun.Trigger.API,
+            contract_ids=[contract.pk] if contract else None,
+            actor=request.user,
+        )
+        if run is not None:
+            run.refresh_from_db()  # tasks run in-process (eager) have counted already
+        result = {
+            "run": run.pk if run else None,
+            "month": f"{month:%Y-%m}",
+            "planned": run.planned if run else 0,
+            "done": run.done if run else 0,
+            "failed": run.failed if run else 0,
+        }
+        return Response(GenerateResultSerializer(result).data, status=status.HTTP_200_OK)

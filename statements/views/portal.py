@@ -1,0 +1,41 @@
+"""The customer's statements: their organisation's issued and superseded statements
+(never a draft), newest month first; one statement's summary; its PDF. Another
+organisation's statement is a 404."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+from contracts.permissions import customer_required
+from statements.models import Statement
+from statements.selectors import statements_for_customer
+from statements.views.common import paginate, pdf_response, render_zoned, summary
+
+
+def _own(request: HttpRequest, statement_id: int) -> Statement:
+    """The one ownership lookup of the customer pages: own organisation, never a draft."""
+    statement = statements_for_customer(request.user.customer).filter(pk=statement_id).first()
+    if statement is None:
+        raise Http404("No such statement.")
+    return statement
+
+
+@customer_required
+def statement_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, statements_for_customer(request.user.customer))
+    return render_zoned(request, "statements/portal/list.html", {"page": page})
+
+
+@customer_required
+def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
+    statement = _own(request, statement_id)
+    return render_zoned(
+        request,
+        "statements/portal/detail.html",
+        {"statement": statement, **summary(statement)},
+    )
+
+
+@customer_required
+def statement_pdf(request: HttpRequest, statement_id: int) -> HttpResponse:
+    return pdf_response(_own(request, statement_id))

@@ -1,0 +1,92 @@
+"""Statements in headless Chromium: a customer lists their statements, opens June's
+summary and finds the PDF link; an account manager sees a run with a failure and
+retries it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from importlib import import_module
+
+import pytest
+from django.db import connection
+
+from statements.models import Statement
+from statements.services import runs as runs_module
+from statements.services import statement_generate, statement_run_item_process, statements_plan
+from tests.browser import login, screenshot
+from tests.factories import CustomerUserFactory
+
+pytestmark = pytest.mark.browser
+
+JUNE = date(2026, 6, 1)
+NOW = datetime(2026, 7, 2, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def statements_emptied_after(transactional_db):
+    """The live server's test ends by emptying every table with DELETE on SQLite, which
+    the statements' immutability triggers refuse (PostgreSQL truncates, firing no row
+    trigger): on SQLite the test's statements go first, with the triggers lifted."""
+    yield
+    if connection.vendor != "sqlite":
+        return
+    migration = import_module("statements.migrations.0002_statement_immutable")
+    with connection.cursor() as cursor:
+        for sql in migration.SQLITE_DOWN:
+            cursor.execute(sql)
+        cursor.execute(f"DELETE FROM {migration.LINKS}")
+        cursor.execute(f"UPDATE {migration.TABLE} SET supersedes_id = NULL")
+        cursor.execute("DELETE FROM statements_statementrunitem")
+        cursor.execute(f"DELETE FROM {migration.TABLE}")
+        for sql in migration.sqlite_sql(Statement):
+            cursor.execute(sql)
+
+
+def test_customer_lists_and_opens_their_statement(
+    page, live_server, june_contract, statements_emptied_after
+):
+    from playwright.sync_api import expect
+
+    statement = statement_generate(contract=june_contract, month=JUNE, now=NOW)
+    person = CustomerUserFactory(customer=june_contract.customer, first_name="Nina")
+    login(page, live_server, person)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Statements").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Statements")
+    row = page.get_by_role("row").filter(has_text=statement.number)
+    expect(row).to_contain_text("200.00")
+    expect(row).to_contain_text("Issued")
+    screenshot(page, "statements-customer-list")
+
+    row.get_by_role("link", name="June 2026").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("June 2026 · C-JUNE-1")
+    expect(page.get_by_test_id("statement-credit")).to_have_text("200.00 USD")
+    expect(page.get_by_role("link", name="Download PDF")).to_have_attribute(
+        "href", f"/portal/statements/{statement.pk}/pdf/"
+    )
+    screenshot(page, "statements-customer-detail")
+
+
+def test_account_manager_retries_a_failed_run(
+    page, live_server, june_contract, account_manager, monkeypatch, statements_emptied_after
+):
+    from playwright.sync_api import expect
+
+    def broken(**kwargs):
+        raise RuntimeError("PDF storage is full")
+
+    monkeypatch.setattr(runs_module, "statement_generate", broken)
+    run = statements_plan(month=JUNE, trigger="command", dispatch=False)
+    for item in run.items.all():
+        statement_run_item_process(item_id=item.pk)
+    monkeypatch.undo()
+
+    account_manager.first_name, account_manager.last_name = "Maria", "Manager"
+    account_manager.save()
+    login(page, live_server, account_manager)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Statements").click()
+    page.get_by_role("link", name="Runs").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Statement runs")
+    card = page.locator("article.run-card")
+    expect(card).to_contain_text("RuntimeError: PDF storage is full")
+    screenshot(page, "statements-runs")
+    assert card.get_by_role("button", name="Retry 1 failed").is_visible()
