@@ -29,7 +29,13 @@ demo: venv
 	@echo "Serving SLA Portal on http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: venv
+# axe-core (npm registry), which the browser tests inject to check accessibility.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else echo "note: npm not found; the browser tests' accessibility checks need axe-core"; fi
+
+test: venv $(AXE)
 	$(PY) -m pytest
 
 bench: venv
@@ -41,4 +47,4 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis node_modules

@@ -5,8 +5,9 @@ filled once: 1,000 contracts × 3 services, 60 outages in 2026-10 (a 4-page stat
 Statements are generated in transactions rolled back afterwards, so every run starts from the
 same data. Measures statements/s without PDF; ``render_statement_pdf`` against WeasyPrint
 alone on the same HTML (CPU ms: the machine may be shared), and with fontTools subsetting; a
-spawned worker's VmRSS over ``--memory`` PDFs; 2 workers against 1; a ``FontConfiguration``
-per PDF (what pdf.py avoids). Exits non-zero only on a correctness failure.
+spawned worker's VmRSS over ``--memory`` PDFs, in one long-lived process and then with the
+process replaced every ``CELERY_WORKER_MAX_TASKS_PER_CHILD`` PDFs as the deployed workers are
+(the memory verdict); 2 workers against 1; a ``FontConfiguration`` per PDF (what pdf.py avoids). Exits non-zero only on a correctness failure.
 """
 
 import argparse
@@ -325,6 +326,27 @@ def memory(ids: list[int], warm: int, marks: tuple, *, fresh: bool) -> dict[str,
     return {**run, **figures, "ms_per_pdf": round(run["wall_seconds"] * 1000 / run["pdfs"], 1)}
 
 
+def recycled(ids: list[int], warm: int, marks: tuple, per_child: int) -> dict[str, Any]:
+    """The deployed set-up: a worker's pool process is replaced after ``per_child`` tasks
+    (``CELERY_WORKER_MAX_TASKS_PER_CHILD``), so the process doing the work is measured: at
+    each mark, the RSS of the process that rendered that PDF."""
+    rss, seconds, children = {}, 0.0, []
+    for start in range(0, len(ids), per_child):
+        chunk = ids[start : start + per_child]
+        local = tuple(m - start for m in marks if start < m <= start + len(chunk))
+        run = run_workers(chunk, [warm], local)
+        report = run["workers"][0]
+        rss |= {start + n: mb for n, mb in report["rss_mb"].items() if n}
+        seconds += run["wall_seconds"]
+        children.append({"pdfs": len(chunk), "rss_mb": report["rss_mb"]})
+    last = max(rss)
+    figures = {"per_child": per_child, "pdfs": len(ids), "wall_seconds": round(seconds, 2)}
+    figures |= {"rss_mb": rss, "rss_mb_after_10": rss[10], "rss_mb_after_last": rss[last]}
+    figures["growth"] = round(rss[last] / rss[10] - 1, 4)
+    figures["peak_growth"] = round(max(rss.values()) / rss[10] - 1, 4)
+    return {**figures, "ms_per_pdf": round(seconds * 1000 / len(ids), 1), "children": children}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data set")
@@ -338,6 +360,7 @@ def main() -> int:
     django.setup()
     quiet()
     prepare()
+    from django.conf import settings
     from django.db import connection
 
     load = [os.getloadavg()]
@@ -354,6 +377,9 @@ def main() -> int:
         marks = tuple(sorted({10, args.parallel, args.fresh_fonts, *range(50, count + 1, 50)}))
         report["memory"] = one = memory(ids[1 : count + 1], ids[0], marks, fresh=False)
         print(f"1 worker, {one['pdfs']} PDFs, shared FontConfiguration: {one}")
+        per_child = settings.CELERY_WORKER_MAX_TASKS_PER_CHILD
+        report["memory_recycled"] = kept = recycled(ids[1 : count + 1], ids[0], marks, per_child)
+        print(f"the same, pool process replaced after {per_child} tasks: {kept}")
         two = run_workers(ids[1 : args.parallel + 1], ids[-2:])
         one_wall = one["workers"][0]["seconds_by_pdfs"][args.parallel]
         speedup = one_wall / two["wall_seconds"]
@@ -374,7 +400,10 @@ def main() -> int:
     pdf, par, mem = (report.get(k, {}) for k in ("pdf", "parallel", "memory"))
     verdicts = {"pdf_overhead": pdf.get("overhead", 1) <= TARGET_OVERHEAD}
     verdicts["two_workers"] = par.get("speedup", 0) >= TARGET_SPEEDUP
-    verdicts["memory"] = mem.get("growth", 1) <= TARGET_GROWTH
+    kept = report.get("memory_recycled", {})
+    # The target is met by the deployed configuration (recycled pool processes); the
+    # long-lived process's figure stays in the report as the "before".
+    verdicts["memory"] = kept.get("peak_growth", 1) <= TARGET_GROWTH
     print("\n".join(f"{name}: {'PASS' if ok else 'FAIL'}" for name, ok in verdicts.items()))
     connection.ensure_connection()
     report.update(
