@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 CELERY_BROKER_URL= EMAIL_URL=
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench faults lint venv clean
 
 venv: $(STAMP)
 
@@ -41,6 +41,12 @@ test: venv $(AXE)
 bench: venv
 	mkdir -p bench/results
 	set -e; for script in bench/*.py; do $(PY) $$script; done
+
+# Fault scenarios (bench/faults/): PostgreSQL, Redis, real workers and beats; each prints
+# what it did and what it verified, and stops by itself. Restarts the PostgreSQL cluster.
+FAULTS := kill_worker smtp_down two_beats postgres_restart
+faults: venv
+	set -e; for scenario in $(FAULTS); do echo "== $$scenario"; $(PY) bench/faults/$$scenario.py; done
 
 lint: venv
 	$(VENV)/bin/ruff check .

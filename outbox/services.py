@@ -174,8 +174,9 @@ def is_temporary(exc: BaseException) -> bool:
 
 
 def backoff(attempts: int) -> timedelta:
-    """1 min after the first failure, then doubling, capped."""
-    seconds = min(60 * 2 ** (attempts - 1), settings.OUTBOX_MAX_BACKOFF_SECONDS)
+    """``OUTBOX_RETRY_BASE_SECONDS`` (1 min) after the first failure, then doubling, capped."""
+    base = settings.OUTBOX_RETRY_BASE_SECONDS
+    seconds = min(base * 2 ** (attempts - 1), settings.OUTBOX_MAX_BACKOFF_SECONDS)
     return timedelta(seconds=seconds)
 
 

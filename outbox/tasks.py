@@ -5,13 +5,22 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from outbox.services import outbox_deliver, outbox_dispatch_overdue
 
 log = logging.getLogger(__name__)
 
 
-@shared_task
+# The database restarting: retried with backoff. The message is claimed under a row lock
+# and marked sent in that transaction, so a retry finds it sent; only a restart between
+# the SMTP server's "250" and that commit could send it twice.
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=8,
+)
 def outbox_send(message_id: int) -> str:
     """Send one outbox message (idempotent: a sent or failed message is left alone).
 

@@ -142,6 +142,21 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # shared FontConfiguration (bench/statements.py): a worker process is replaced after this
 # many tasks, so a long-lived worker's memory stays bounded (~+9 % at 200).
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.integer("CELERY_WORKER_MAX_TASKS_PER_CHILD", 200, minimum=1)
+# Several workers on several machines: every task is idempotent (a second delivery finds
+# its work done), so a message is acknowledged only once its task has finished and is
+# delivered again if the worker dies (SIGKILL, lost machine); one message at a time per
+# process, as PDF tasks take ~1 s and a prefetched message would wait behind them.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = env.integer("CELERY_RESULT_EXPIRES", 86400, minimum=60)
+# Redis gives an unacknowledged message to another worker after this many seconds (its
+# worker presumed dead): longer than any task's time limit and any retry countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10)
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -230,6 +245,7 @@ TICKET_ATTACHMENT_TYPES = {
 # at most OUTBOX_MAX_BACKOFF_SECONDS) until OUTBOX_MAX_ATTEMPTS, then marked failed.
 OUTBOX_MAX_ATTEMPTS = env.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 OUTBOX_MAX_BACKOFF_SECONDS = env.integer("OUTBOX_MAX_BACKOFF_SECONDS", 3600, minimum=1)
+OUTBOX_RETRY_BASE_SECONDS = env.integer("OUTBOX_RETRY_BASE_SECONDS", 60, minimum=1)
 # Where e-mails send people (links to the portal).
 PORTAL_URL = env.string("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -12,7 +12,7 @@ import logging
 from datetime import date
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 
 from contracts.models import Contract
 from statements.services import (
@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 RETRYING = {
     "acks_late": True,
-    "autoretry_for": (OperationalError,),
+    # The database restarting or failing over: the connection is gone; retry reconnects.
+    "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": 5,
     "retry_backoff_max": 300,
     "max_retries": 8,
