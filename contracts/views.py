@@ -1,4 +1,5 @@
-"""Role home pages and the customer admin's people pages."""
+"""Sending each role to its home page, the back office home and the customer admin's
+people pages. The customer and account manager home pages are dashboards (dashboards.views)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from contracts.forms import InvitationForm, PersonAddForm, PersonRoleForm, add_s
 from contracts.models import User
 from contracts.permissions import (
     customer_admin_required,
-    customer_required,
     get_customer_object_or_404,
     role_required,
 )
@@ -43,16 +43,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- customer portal
-
-
-@customer_required
-def portal_home(request: HttpRequest) -> HttpResponse:
-    customer = request.user.customer
-    return render(
-        request,
-        "portal/home.html",
-        {"customer": customer, "contracts": selectors.contracts_for_customer(customer)},
-    )
 
 
 @customer_admin_required
@@ -194,18 +184,6 @@ def _name(person: User) -> str:
 
 
 # ---------------------------------------------------------------- staff
-
-
-@role_required(roles.ACCOUNT_MANAGER)
-def am_home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "am/home.html",
-        {
-            "customers": selectors.customers_for_account_manager(request.user),
-            "sees_all": roles.has_role(request.user, roles.ADMIN),
-        },
-    )
 
 
 BACKOFFICE_SECTIONS = [

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "credits",
     "outbox",
     "statements",
+    "status",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +82,14 @@ DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.integer("CONN_MAX_AGE", 0, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache (the public status page): Redis when CACHE_URL is given, else per-process memory.
+_cache_url = env.url("CACHE_URL", schemes=("redis://", "rediss://"))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 AUTH_USER_MODEL = "contracts.User"
 AUTHENTICATION_BACKENDS = [

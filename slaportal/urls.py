@@ -32,4 +32,5 @@ urlpatterns = [
     path("", include("outages.urls")),
     path("", include("credits.urls")),
     path("", include("statements.urls")),
+    path("", include("status.urls")),
 ]

@@ -18,6 +18,7 @@ from contracts.services import contract_create
 from credits.models import Credit, LedgerEntry
 from credits.services import credit_apply_to_invoice, credit_compute
 from outages.services import outage_record
+from tests.accessibility import assert_accessible
 from tests.browser import login, screenshot
 from tests.factories import CustomerFactory, CustomerUserFactory, InvoiceFactory, ServiceFactory
 
@@ -96,7 +97,7 @@ def test_account_manager_approves_a_credit_and_the_customer_sees_it(
     amount = f"{credit.amount:,.2f} USD"
 
     login(page, live_server, account_manager)
-    page.get_by_role("link", name="Credit approvals").click()
+    page.get_by_role("link", name="Credit approvals", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Credit approvals")
     card = page.locator("article.credit-card")
     expect(card).to_have_count(1)
@@ -106,6 +107,7 @@ def test_account_manager_approves_a_credit_and_the_customer_sees_it(
     expect(card.get_by_role("link", name="Availability in June 2026")).to_have_attribute(
         "href", f"/ops/contracts/{credit.contract_id}/availability/?month=2026-06"
     )
+    assert_accessible(page, "credit approvals, working opened")
     screenshot(page, "credits-queue")
 
     card.get_by_role("link", name="Review and decide").click()
@@ -114,19 +116,25 @@ def test_account_manager_approves_a_credit_and_the_customer_sees_it(
     expect(page.get_by_text("Give the reason for rejecting the credit.")).to_be_visible()
     credit.refresh_from_db()
     assert credit.status == Credit.Status.PENDING
+    assert_accessible(page, "credit page, rejection without a reason")
     screenshot(page, "credit-reject-needs-reason")
 
     page.get_by_role("button", name=f"Approve {amount}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Credit approvals")
     expect(page.get_by_text(f"Approved: {amount} credited to Northwind Traders")).to_be_visible()
     expect(page.get_by_text("No credits are waiting for a decision")).to_be_visible()
+    assert_accessible(page, "credit approvals, empty")
     screenshot(page, "credits-queue-after-approval")
     page.locator(".recent-decisions").get_by_role("link", name="Northwind Traders").click()
     history = page.get_by_test_id("credit-history")
     expect(history).to_contain_text("Approved")
     expect(history).to_contain_text("Maria Manager")
+    assert_accessible(page, "approved credit page")
     screenshot(page, "credit-approved")
     assert LedgerEntry.objects.filter(credit=credit).count() == 1
+    page.goto(f"{live_server.url}/am/invoices/")
+    expect(page.get_by_role("link", name="NW-INV-2026-07")).to_be_visible()
+    assert_accessible(page, "staff invoice list")
 
     # The statements job applies the balance to the next open invoice.
     credit_apply_to_invoice(customer=invoice.customer, actor=None)
@@ -140,6 +148,7 @@ def test_account_manager_approves_a_credit_and_the_customer_sees_it(
     expect(june).to_contain_text("Approved")
     expect(june).to_contain_text(amount)
     expect(page.locator("table.ledger tbody tr")).to_have_count(2)
+    assert_accessible(page, "customer credits")
     screenshot(page, "customer-credits")
 
     page.get_by_role("link", name="Invoice NW-INV-2026-07").click()
@@ -147,4 +156,15 @@ def test_account_manager_approves_a_credit_and_the_customer_sees_it(
     expect(page.locator("tr.line--credit")).to_contain_text(f"-{amount}")
     total = Decimal("4000.00") - credit.amount
     expect(page.get_by_test_id("invoice-total")).to_have_text(f"{total:,.2f} USD")
+    assert_accessible(page, "customer invoice")
     screenshot(page, "customer-invoice")
+    page.goto(f"{live_server.url}/portal/invoices/")
+    expect(page.get_by_role("link", name="NW-INV-2026-07")).to_be_visible()
+    assert_accessible(page, "customer invoice list")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Invoice NW-INV-2026-07")
+    assert_accessible(page, "customer invoice, phone width")
+    page.goto(f"{live_server.url}/portal/credits/")
+    assert_accessible(page, "customer credits, phone width")
+    screenshot(page, "customer-credits-mobile")

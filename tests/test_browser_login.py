@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.accessibility import assert_accessible
 from tests.browser import login, screenshot
 from tests.factories import CustomerFactory, CustomerUserFactory, make_contract
 
@@ -17,6 +18,8 @@ HOMES = {
     "account_manager": ("/am/", "Customers", "am"),
     "admin_user": ("/backoffice/", "Back office", "backoffice"),
 }
+# The customer's and account manager's homes are dashboards, checked by their own tests.
+CHECKED_HOMES = {"agent", "operations", "admin_user"}
 
 
 @pytest.fixture
@@ -54,6 +57,8 @@ def test_each_role_signs_in_and_lands_on_its_home(page, live_server, request, de
     expect(page).to_have_url(f"{live_server.url}{path}")
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    if role in CHECKED_HOMES:
+        assert_accessible(page, f"{role}'s home")
     screenshot(page, name)
 
 
@@ -64,6 +69,7 @@ def test_customer_admin_reaches_the_people_page(page, live_server, demo_data, cu
     page.get_by_role("navigation", name="Main").get_by_role("link", name="People").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("People")
     expect(page.get_by_role("cell", name="Grace Hopper")).to_be_visible()
+    assert_accessible(page, "people list")
     screenshot(page, "people")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "people-mobile")
@@ -80,6 +86,7 @@ def test_customer_admin_adds_a_person_in_the_browser(page, live_server, demo_dat
     page.get_by_label("E-mail address").fill("not-an-address")
     page.get_by_role("button", name="Add and send invitation").click()
     expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
+    assert_accessible(page, "add a person, with a field error")
     screenshot(page, "person-add-error")
     page.get_by_label("E-mail address").fill("linus@northwind.test")
     page.get_by_label("Role").select_option("admin")
@@ -89,6 +96,7 @@ def test_customer_admin_adds_a_person_in_the_browser(page, live_server, demo_dat
     expect(row).to_contain_text("Invited")
     row.get_by_role("link", name="Manage").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Linus Torvalds")
+    assert_accessible(page, "a person's page")
     screenshot(page, "person")
 
 
@@ -96,8 +104,34 @@ def test_wrong_password_shows_the_error_on_the_login_page(page, live_server, cus
     from playwright.sync_api import expect
 
     page.goto(f"{live_server.url}/accounts/login/")
+    assert_accessible(page, "login page")
     screenshot(page, "login")
     login(page, live_server, customer_user, password="not-the-password")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")
     expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username")
+    assert_accessible(page, "login page after a wrong password")
     screenshot(page, "login-error")
+
+
+def test_password_pages_and_the_not_found_page_are_accessible(page, live_server, customer_user):
+    from playwright.sync_api import expect
+
+    page.goto(f"{live_server.url}/accounts/password_reset/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(page, "password reset form")
+    page.get_by_role("button", name="Send the reset link").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert_accessible(page, "password reset form with an error")
+    screenshot(page, "password-reset-error")
+
+    login(page, live_server, customer_user)
+    page.get_by_role("link", name="Change password").click()
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert_accessible(page, "password change form with errors")
+    screenshot(page, "password-change-errors")
+
+    response = page.goto(f"{live_server.url}/no-such-page/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("We can't find that page")
+    assert_accessible(page, "not-found page")

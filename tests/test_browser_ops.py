@@ -14,6 +14,7 @@ from contracts.models import SLAPolicy
 from contracts.services import contract_create
 from outages.models import Outage
 from outages.services import outage_record
+from tests.accessibility import assert_accessible
 from tests.browser import login, screenshot
 from tests.factories import CustomerFactory, ServiceFactory
 
@@ -68,6 +69,7 @@ def test_operations_record_update_and_close_an_outage_then_read_availability(
     login(page, live_server, operations)
     expect(page.get_by_role("heading", level=1)).to_have_text("Outages")
     expect(page.get_by_role("link", name="Database failover")).to_be_visible()
+    assert_accessible(page, "outage list")
     screenshot(page, "ops-list")
 
     page.get_by_role("link", name="Record an outage").click()
@@ -82,6 +84,7 @@ def test_operations_record_update_and_close_an_outage_then_read_availability(
     page.get_by_role("button", name="Record outage").click()
     expect(page.get_by_text("An outage must end after it starts.")).to_be_visible()
     assert not Outage.objects.filter(title="Editor does not load").exists()
+    assert_accessible(page, "outage form with an error")
     screenshot(page, "ops-outage-new-error")
     page.get_by_label("Ended").fill("")
     page.get_by_role("button", name="Record outage").click()
@@ -96,6 +99,7 @@ def test_operations_record_update_and_close_an_outage_then_read_availability(
     page.get_by_label("Update", exact=True).fill("Root cause: the primary's disk filled up.")
     page.get_by_role("button", name="Post update").click()
     expect(page.locator(".timeline__item--internal")).to_have_count(1)
+    assert_accessible(page, "outage page with updates")
     screenshot(page, "ops-outage-detail")
 
     ended = timezone.now().astimezone(ET) - timedelta(minutes=5)
@@ -105,14 +109,20 @@ def test_operations_record_update_and_close_an_outage_then_read_availability(
     expect(page.locator(".page-header .badge")).to_have_text("Resolved")
     outage = Outage.objects.get(title="Editor does not load")
     assert outage.ended_at is not None and outage.updates.count() == 4
+    assert_accessible(page, "closed outage page")
     screenshot(page, "ops-outage-closed")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Availability").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Contracts")
+    assert_accessible(page, "contract list")
     screenshot(page, "ops-contracts")
     page.get_by_role("link", name="Availability of NW-2026-001").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Availability in")
     chart = page.get_by_role("img", name="Downtime per day, Content CMS")
     expect(chart).to_be_visible()
     expect(page.locator(".chart__bar").first).to_be_visible()
+    assert_accessible(page, "availability chart")
     screenshot(page, "ops-availability")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_accessible(page, "availability chart, phone width")
+    screenshot(page, "ops-availability-mobile")

@@ -13,6 +13,7 @@ from django.db import connection
 from statements.models import Statement
 from statements.services import runs as runs_module
 from statements.services import statement_generate, statement_run_item_process, statements_plan
+from tests.accessibility import assert_accessible
 from tests.browser import login, screenshot
 from tests.factories import CustomerUserFactory
 
@@ -55,6 +56,7 @@ def test_customer_lists_and_opens_their_statement(
     row = page.get_by_role("row").filter(has_text=statement.number)
     expect(row).to_contain_text("200.00")
     expect(row).to_contain_text("Issued")
+    assert_accessible(page, "customer statement list")
     screenshot(page, "statements-customer-list")
 
     row.get_by_role("link", name="June 2026").click()
@@ -63,7 +65,17 @@ def test_customer_lists_and_opens_their_statement(
     expect(page.get_by_role("link", name="Download PDF")).to_have_attribute(
         "href", f"/portal/statements/{statement.pk}/pdf/"
     )
+    assert_accessible(page, "customer statement page")
     screenshot(page, "statements-customer-detail")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_accessible(page, "customer statement page, phone width")
+    screenshot(page, "statements-customer-detail-mobile")
+    # A table wider than the phone scrolls from the keyboard: it takes focus.
+    table = page.get_by_role("group", name="Outages in the month")
+    table.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("el => el.scrollLeft > 0", arg=table.element_handle())
+    screenshot(page, "statements-customer-detail-mobile-scrolled", full_page=False)
 
 
 def test_account_manager_retries_a_failed_run(
@@ -88,5 +100,27 @@ def test_account_manager_retries_a_failed_run(
     expect(page.get_by_role("heading", level=1)).to_have_text("Statement runs")
     card = page.locator("article.run-card")
     expect(card).to_contain_text("RuntimeError: PDF storage is full")
+    assert_accessible(page, "statement runs")
     screenshot(page, "statements-runs")
     assert card.get_by_role("button", name="Retry 1 failed").is_visible()
+
+
+def test_account_manager_finds_a_statement_in_the_back_office(
+    page, live_server, june_contract, account_manager, statements_emptied_after
+):
+    from playwright.sync_api import expect
+
+    statement = statement_generate(contract=june_contract, month=JUNE, now=NOW)
+    login(page, live_server, account_manager)
+    page.goto(f"{live_server.url}/backoffice/statements/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Statements")
+    row = page.get_by_role("row").filter(has_text=statement.number)
+    expect(row).to_contain_text(june_contract.customer.name)
+    assert_accessible(page, "staff statement list")
+    screenshot(page, "statements-staff-list")
+
+    row.get_by_role("link", name=statement.number).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(statement.number)
+    expect(page.get_by_role("button", name="Re-issue")).to_be_visible()
+    assert_accessible(page, "staff statement page")
+    screenshot(page, "statements-staff-detail")

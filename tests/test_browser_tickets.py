@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from tests.accessibility import assert_accessible
 from tests.browser import login, screenshot
 from tests.factories import CustomerFactory, CustomerUserFactory, ticket_contract
 from tickets.models import Ticket
@@ -67,6 +68,7 @@ def test_customer_files_agent_replies_customer_sees_the_response_met(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Tickets").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Support tickets")
     expect(page.get_by_text("No tickets yet.")).to_be_visible()
+    assert_accessible(page, "customer ticket list, empty")
     screenshot(page, "tickets-portal-empty")
     page.get_by_role("link", name="File a ticket").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("File a ticket")
@@ -74,6 +76,7 @@ def test_customer_files_agent_replies_customer_sees_the_response_met(
     page.get_by_role("button", name="Submit ticket").click()
     expect(page.get_by_text("Give the ticket a subject.")).to_be_visible()
     assert not Ticket.objects.filter(customer=person.customer).exists()
+    assert_accessible(page, "ticket form with field errors")
     screenshot(page, "tickets-portal-new-errors")
     page.get_by_role("link", name="← Your tickets").click()
     page.get_by_role("link", name="File a ticket").first.click()
@@ -83,6 +86,7 @@ def test_customer_files_agent_replies_customer_sees_the_response_met(
     page.get_by_label("Description").fill("Every publish job since 9am ends with HTTP 500.")
     page.get_by_label("Severity 2 · Critical business process blocked").check()
     page.get_by_label("Attachments").set_input_files(str(trace))
+    assert_accessible(page, "ticket form, filled in")
     screenshot(page, "tickets-portal-new")
     page.get_by_role("button", name="Submit ticket").click()
 
@@ -94,8 +98,10 @@ def test_customer_files_agent_replies_customer_sees_the_response_met(
     expect(page.get_by_test_id("response-due")).to_contain_text(f"{due:%-d %b %Y, %H:%M}")
     expect(page.get_by_test_id("resolution-due")).not_to_be_empty()
     expect(page.get_by_role("link", name="publish-error.log")).to_be_visible()
+    assert_accessible(page, "customer ticket page")
     screenshot(page, "tickets-portal-filed")
     page.set_viewport_size(PHONE)
+    assert_accessible(page, "customer ticket page, phone width")
     screenshot(page, "tickets-portal-filed-mobile")
 
     # The agent finds it at the top of the queue and replies.
@@ -106,6 +112,7 @@ def test_customer_files_agent_replies_customer_sees_the_response_met(
     rows = desk.locator("table.queue tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.first.get_by_role("link")).to_have_text("Publishing to the help site fails")
+    assert_accessible(desk, "agent queue")
     screenshot(desk, "tickets-desk-queue")
     rows.first.get_by_role("link").click()
     expect(desk.get_by_role("heading", level=1)).to_have_text("Publishing to the help site fails")
@@ -116,9 +123,11 @@ def test_customer_files_agent_replies_customer_sees_the_response_met(
     desk.get_by_role("button", name="Send reply to customer").click()
     expect(desk.get_by_text("Reply sent; the customer is e-mailed.")).to_be_visible()
     expect(desk.get_by_test_id("response-state")).to_have_text("Met")
+    assert_accessible(desk, "agent ticket page")
     screenshot(desk, "tickets-desk-ticket")
     desk.set_viewport_size(PHONE)
     desk.goto(f"{live_server.url}/desk/")
+    assert_accessible(desk, "agent queue, phone width")
     screenshot(desk, "tickets-desk-queue-mobile")
     desk.set_viewport_size({"width": 1280, "height": 800})
     desk.get_by_role("link", name="Log a phone or e-mail ticket").click()
@@ -126,6 +135,7 @@ def test_customer_files_agent_replies_customer_sees_the_response_met(
     desk.get_by_label("Received").fill("2099-01-01T09:00")
     desk.get_by_role("button", name="Log ticket").click()
     expect(desk.get_by_text("The time received cannot be in the future.")).to_be_visible()
+    assert_accessible(desk, "agent log-a-ticket form with a field error")
     screenshot(desk, "tickets-desk-log-error")
     context.close()
 
@@ -135,9 +145,12 @@ def test_customer_files_agent_replies_customer_sees_the_response_met(
     expect(page.get_by_text("We found the cause and are rolling out a fix now.")).to_be_visible()
     expect(page.get_by_text("job 4411 hit the old renderer")).to_have_count(0)
     expect(page.get_by_test_id("response-state")).to_have_text("Met")
+    assert_accessible(page, "customer ticket page with a reply")
     screenshot(page, "tickets-portal-replied")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Tickets").click()
     expect(page.locator("table.tickets tbody tr")).to_have_count(1)
+    assert_accessible(page, "customer ticket list")
     screenshot(page, "tickets-portal-list")
     page.set_viewport_size(PHONE)
+    assert_accessible(page, "customer ticket list, phone width")
     screenshot(page, "tickets-portal-list-mobile")
