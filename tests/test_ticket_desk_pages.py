@@ -101,11 +101,19 @@ def test_the_queue_puts_the_nearest_deadline_first(desk, queue):
     assert _queue(desk) == ["Late one", "Everything down", "Slow exports", "No target"]
 
 
+def test_the_queue_does_not_list_every_customer_in_a_select(desk, queue):
+    html = desk.get(reverse("desk-home")).content.decode()
+    assert 'type="search" name="customer"' in html
+    assert "<option" not in html.split('name="customer"')[1].split("</div>")[0]
+
+
 def test_the_queue_filters(desk, queue, agent):
     late, s1, s3, zeta = queue
     desk.post(reverse("desk-ticket-take", args=[s3.pk]))
     assert _queue(desk, severity="1") == ["Everything down"]
     assert _queue(desk, customer=zeta.customer_id) == ["No target"]
+    assert _queue(desk, customer=" zet ") == ["No target"]  # part of the name, any case
+    assert _queue(desk, customer="Nobody by that name") == []
     assert _queue(desk, assignee="me") == ["Slow exports"]
     assert _queue(desk, assignee="none") == ["Late one", "Everything down", "No target"]
     assert _queue(desk, breached="on") == ["Late one"]

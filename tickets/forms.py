@@ -192,11 +192,14 @@ class QueueFilterForm(forms.Form):
     severity = forms.ChoiceField(
         label="Severity", choices=[("", "Any severity"), *SEVERITY_CHOICES], required=False
     )
-    customer = forms.ModelChoiceField(
+    # A search box, not a select: a provider has thousands of customers, and a select of
+    # them all was most of the queue page's time (bench/load.py). A number is a customer's
+    # id (links from other pages); text matches part of the name.
+    customer = forms.CharField(
         label="Customer",
-        queryset=Customer.objects.order_by("name"),
         required=False,
-        empty_label="All customers",
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name"}),
     )
     service = forms.ModelChoiceField(
         label="Service",
@@ -224,6 +227,11 @@ class QueueFilterForm(forms.Form):
             return tickets.none()
         data = dict(self.cleaned_data)
         data.pop("status")  # the view chose the base queryset by status
+        customer = data.pop("customer").strip()
+        if customer.isdigit():
+            tickets = tickets.filter(customer_id=int(customer))
+        elif customer:
+            tickets = tickets.filter(customer__name__icontains=customer)
         tickets = _common_filters(tickets, data)
         if data["assignee"] == "me":
             tickets = tickets.filter(assignee=user)
