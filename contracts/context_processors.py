@@ -11,6 +11,7 @@ from contracts import roles
 # several roles see the union (each link once); an administrator sees every staff page.
 STAFF_NAV = [
     ({roles.ADMIN}, "backoffice-home", "Back office"),
+    ({roles.ADMIN}, "backoffice-audit", "Audit log"),
     ({roles.AGENT}, "desk-home", "Queue"),
     ({roles.OPERATIONS}, "ops-home", "Outages"),
     ({roles.OPERATIONS}, "ops-contracts", "Availability"),

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record, changed, snapshot
 from contracts.models import Contract, Customer, DowntimeCategory, Service, User
 from outages.models import Outage, OutageUpdate, ReissueRequest
 from slaportal.months import month_has_ended, months_touched, next_month
@@ -175,7 +176,21 @@ def outage_record(
         text=description or f"We are investigating: {title}.",
     )
     outage_changed(outage=outage, before=None, before_scope=None, actor=actor, now=now)
+    audit_record(
+        actor=actor,
+        action="outage.record",
+        obj=outage,
+        changes=changed({}, _audited(outage)),
+        label=outage.title,
+    )
     return outage
+
+
+def _audited(outage: Outage) -> dict[str, Any]:
+    """The fields the audit log compares before and after a change."""
+    fields = snapshot(outage, EDITABLE)
+    fields["customers"] = sorted(str(c) for c in outage.customers.all())
+    return fields
 
 
 @transaction.atomic
@@ -188,11 +203,33 @@ def outage_change(
     **changes: Any,
 ) -> Outage:
     """Edit an outage. Both the old and the new interval count as touched."""
+    outage, before = _change(outage=outage, actor=actor, customers=customers, now=now, **changes)
+    audit_record(
+        actor=actor,
+        action="outage.change",
+        obj=outage,
+        changes=changed(before, _audited(outage)),
+        label=outage.title,
+    )
+    return outage
+
+
+def _change(
+    *,
+    outage: Outage,
+    actor: User | None,
+    customers: Iterable[Customer] | None,
+    now: datetime | None,
+    **changes: Any,
+) -> tuple[Outage, dict[str, Any]]:
+    """``outage_change`` without its audit entry (``outage_close`` writes its own); the
+    changed outage and its audited fields as they were before."""
     now = now or timezone.now()
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
     outage = Outage.objects.select_for_update().get(pk=outage.pk)
+    audited = _audited(outage)
     before, before_scope = outage_snapshot(outage, now)
     for name, value in changes.items():
         setattr(outage, name, value)
@@ -203,7 +240,7 @@ def outage_change(
     outage.save()
     outage.customers.set(customer_list)
     outage_changed(outage=outage, before=before, before_scope=before_scope, actor=actor, now=now)
-    return outage
+    return outage, audited
 
 
 def outage_changed(
@@ -245,6 +282,23 @@ def outage_snapshot(
 def outage_post_update(
     *, outage: Outage, text: str, public: bool, actor: User | None, now: datetime | None = None
 ) -> OutageUpdate:
+    update = _post_update(outage=outage, text=text, public=public, actor=actor, now=now)
+    audit_record(
+        actor=actor,
+        action="outage.post_update",
+        obj=outage,
+        changes={
+            "update": {"before": None, "after": update.text},
+            "public": {"before": None, "after": public},
+        },
+        label=outage.title,
+    )
+    return update
+
+
+def _post_update(
+    *, outage: Outage, text: str, public: bool, actor: User | None, now: datetime | None
+) -> OutageUpdate:
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": ["Write the update."]})
@@ -265,12 +319,21 @@ def outage_close(
     now = now or timezone.now()
     if outage.ended_at is not None:
         raise ValidationError({"ended_at": ["This outage is already closed."]})
-    outage = outage_change(outage=outage, actor=actor, ended_at=ended_at, now=now)
-    outage_post_update(
+    # One audit entry for the closing, not a change and an update.
+    outage, before = _change(outage=outage, actor=actor, customers=None, now=now, ended_at=ended_at)
+    update = _post_update(
         outage=outage,
         text=text or "Service restored. This incident is resolved.",
         public=True,
         actor=actor,
         now=now,
+    )
+    audit_record(
+        actor=actor,
+        action="outage.close",
+        obj=outage,
+        changes=changed(before, _audited(outage)),
+        reason=update.text,
+        label=outage.title,
     )
     return outage

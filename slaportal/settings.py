@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from slaportal import env
+from slaportal.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.string("VAR_DIR", str(BASE_DIR / "var")))
@@ -43,16 +44,22 @@ INSTALLED_APPS = [
     "credits",
     "outbox",
     "statements",
+    "audit",
+    # The project package itself, for its receivers (slaportal/apps.py).
+    "slaportal",
     "status",
     "dashboards",
 ]
 
 MIDDLEWARE = [
+    # First: every response and every log line of the request carries its id.
+    "slaportal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "slaportal.middleware.StaffSessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a lockout into a response.
@@ -148,6 +155,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The worker logs through LOGGING above (slaportal/celery.py), with task ids.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Rendering a statement PDF leaves ~0.055 MB behind in WeasyPrint/Pango even with one
 # shared FontConfiguration (bench/statements.py): a worker process is replaced after this
 # many tasks, so a long-lived worker's memory stays bounded (~+9 % at 200).
@@ -166,7 +175,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10)
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -204,6 +212,8 @@ SPECTACULAR_SETTINGS = {
 # Security. Everything defaults to the safe value whenever DEBUG is off; a
 # deployment behind a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer probes /healthz over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.boolean("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env.boolean("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
@@ -213,18 +223,19 @@ if env.boolean("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+# Staff sessions end after this long without a request (customers keep the age above).
+STAFF_SESSION_IDLE_SECONDS = env.integer("STAFF_SESSION_IDLE_MINUTES", 30, minimum=1) * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
-}
+# One console handler; every record carries the request and task ids (slaportal/logging.py).
+# JSON lines for a log shipper in production, plain text for a terminal.
+LOG_FORMAT = env.string("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not json or plain.")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.string("LOG_LEVEL", "INFO"))
 
 # Tickets. Attachments: one size limit and one allowlist, checked by the services that
 # every entry point (portal, API, inbound e-mail) calls. Types are decided by the file

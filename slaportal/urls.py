@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from contracts import views as contract_views
 from contracts.forms import InvitationForm
+from slaportal.health import healthz
 
 api_patterns = [
     path("", include("contracts.api_urls")),
@@ -18,6 +19,7 @@ api_patterns = [
 
 urlpatterns = [
     path("", contract_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
     # Invited people have no password yet; the reset form must reach them too.
     path(
         "accounts/password_reset/",
@@ -32,5 +34,6 @@ urlpatterns = [
     path("", include("outages.urls")),
     path("", include("credits.urls")),
     path("", include("statements.urls")),
+    path("", include("audit.urls")),
     path("", include("status.urls")),
 ]

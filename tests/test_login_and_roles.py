@@ -35,6 +35,7 @@ NAV = {
     "account_manager": ["Customers", "Credits", "Invoices", "Statements"],
     "admin_user": [
         "Back office",
+        "Audit log",
         "Queue",
         "Outages",
         "Availability",

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.services import audit_record
 from contracts.models import Contract, SLAPolicy, User
 from credits.models import Credit, CreditEvent, LedgerEntry
 from credits.rules import CreditCase, compute_credit
@@ -230,6 +231,7 @@ def credit_approve(*, credit: Credit, actor: User, now: datetime | None = None) 
     locked.decided_at = now
     locked.save(update_fields=["status", "decided_by", "decided_at"])
     CreditEvent.objects.create(credit=locked, action="approved", actor=actor)
+    _audit_decision(locked, actor, "credit.approve")
     if locked.amount > 0:  # a zero revision only withdraws the earlier grant
         balance = locked_balance(locked.contract.customer, locked.currency)
         post(
@@ -247,6 +249,19 @@ def credit_approve(*, credit: Credit, actor: User, now: datetime | None = None) 
     _decided(locked)
     _refresh(credit, locked)
     return credit
+
+
+def _audit_decision(credit: Credit, actor: User, action: str, reason: str = "") -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=credit,
+        changes={
+            "status": {"before": Credit.Status.PENDING.value, "after": credit.status},
+            "amount": {"before": credit.amount, "after": credit.amount},
+        },
+        reason=reason,
+    )
 
 
 def _reverse_earlier_grants(credit: Credit, actor: User) -> None:
@@ -288,6 +303,7 @@ def credit_reject(
     locked.decided_at = now or timezone.now()
     locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
     CreditEvent.objects.create(credit=locked, action="rejected", actor=actor, note=text)
+    _audit_decision(locked, actor, "credit.reject", reason=text)
     _decided(locked)
     _refresh(credit, locked)
     return credit

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from contracts.models import Contract, Customer, Invoice, InvoiceLine, User
 from credits.models import Balance, CreditEvent, LedgerEntry, ManualAdjustment
 from credits.services._common import (
@@ -198,6 +199,14 @@ def ledger_reverse(*, entry: LedgerEntry, actor: User, reason: str) -> LedgerEnt
         CreditEvent.objects.create(
             credit_id=entry.credit_id, action="reversed", actor=actor, note=text
         )
+    audit_record(
+        actor=actor,
+        action="ledger.reverse",
+        obj=entry,
+        changes={"reversed_by": {"before": None, "after": f"entry #{reversal.pk}"}},
+        reason=text,
+        label=f"Entry #{entry.pk}: {entry} ({entry.customer})",
+    )
     return reversal
 
 
@@ -247,7 +256,7 @@ def adjustment_request(
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    return ManualAdjustment.objects.create(
+    adjustment = ManualAdjustment.objects.create(
         customer=customer,
         contract=contract,
         amount=value,
@@ -255,6 +264,14 @@ def adjustment_request(
         reason=reason.strip(),
         requested_by=actor,
     )
+    audit_record(
+        actor=actor,
+        action="adjustment.request",
+        obj=adjustment,
+        changes={"amount": {"before": None, "after": f"{value} {currency}"}},
+        reason=adjustment.reason,
+    )
+    return adjustment
 
 
 @transaction.atomic
@@ -300,4 +317,13 @@ def adjustment_decide(
     locked.decided_by = actor
     locked.decided_at = now or timezone.now()
     locked.save(update_fields=["status", "decided_by", "decided_at", "entry"])
+    audit_record(
+        actor=actor,
+        action="adjustment.approve" if approve else "adjustment.reject",
+        obj=locked,
+        changes={
+            "status": {"before": ManualAdjustment.Status.PENDING.value, "after": locked.status}
+        },
+        reason=note.strip(),
+    )
     return locked

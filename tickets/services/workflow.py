@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from audit.services import audit_record
 from contracts.models import User
 from tickets.models import Ticket, TicketEvent, TicketPause
 from tickets.notifications import notify_status_change
@@ -149,6 +150,13 @@ def ticket_reclassify(
             now=now,
             from_severity=old,
             to_severity=level,
+            reason=reason,
+        )
+        audit_record(
+            actor=actor,
+            action="ticket.reclassify",
+            obj=ticket,
+            changes={"severity": {"before": old, "after": level}},
             reason=reason,
         )
     return ticket
