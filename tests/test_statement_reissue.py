@@ -12,6 +12,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from audit.models import AuditEntry
 from credits.models import Credit, LedgerEntry
 from credits.selectors import customer_balance
 from credits.services import credit_approve
@@ -69,6 +70,12 @@ def test_a_changed_outage_reissues_the_month_and_the_approval_settles_the_differ
     assert not ReissueRequest.objects.filter(resolved_at__isnull=True).exists()
     [credit] = statement_credits(second)
     assert (credit.revision, credit.amount, credit.status) == (2, D("400.00"), "pending")
+    [entry] = AuditEntry.objects.filter(action="statement.reissue")
+    assert entry.changes == {
+        "revision": {"before": 1, "after": 2},
+        "credit_amount": {"before": "200.00", "after": "400.00"},
+    }
+    assert entry.reason == second.reason
     assert mail.outbox == []  # waits for the new credit's decision
     assert customer_balance(june_contract.customer, "USD") == D("200.00")
 

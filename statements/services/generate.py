@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from contracts.models import Contract, User
 from credits.models import Credit
 from credits.rules import CreditCase, compute_credit
@@ -265,7 +266,8 @@ def statement_reissue(
             # It waited for a credit that is now withdrawn: render it for the record
             # (a superseded statement is never e-mailed).
             transaction.on_commit(partial(dispatch_render, current.pk), robust=True)
-        return _write(
+        reason = reason or "Re-issued: the month's figures changed."
+        statement = _write(
             locked,
             month,
             now,
@@ -275,5 +277,20 @@ def statement_reissue(
             actor=actor,
             rows=rows,
             supersedes=current,
-            reason=reason or "Re-issued: the month's figures changed.",
+            reason=reason,
         )
+        audit_record(
+            actor=actor,
+            action="statement.reissue",
+            obj=statement,
+            changes={
+                "revision": {"before": current.revision, "after": statement.revision},
+                "credit_amount": {
+                    "before": str(current.credit_amount),
+                    "after": str(statement.credit_amount),
+                },
+            },
+            reason=reason,
+            at=now,
+        )
+        return statement
