@@ -19,6 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -56,6 +57,8 @@ from contracts.serializers import (
     ServiceSerializer,
 )
 from outages.selectors import contract_availability
+from slaportal.api import ErrorResponsesAutoSchema
+from slaportal.tokens import PortalTokenAuthentication
 
 
 class RolePermission(BasePermission):
@@ -101,6 +104,11 @@ class BaseViewSet(TenantScopedQuerysetMixin, viewsets.GenericViewSet):
     and render what it returns."""
 
     permission_classes = [RolePermission]
+    authentication_classes = [PortalTokenAuthentication, SessionAuthentication]
+    schema = ErrorResponsesAutoSchema()
+    # Any segment reaches the view, so "/contracts/0.5/" is this API's JSON 404 rather
+    # than the site's HTML page.
+    lookup_value_regex = "[^/]+"
     write_roles: frozenset[str] = frozenset({roles.ADMIN})
     staff_only_reads = False
 

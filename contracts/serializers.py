@@ -204,7 +204,11 @@ class SeveritySerializer(serializers.ModelSerializer):
 
 class PolicySerializer(serializers.ModelSerializer):
     measurement_calendar = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    support_calendar = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    support_calendar = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    # Read as text: empty when the policy names no status page (not a "uri" then).
+    status_page_url = serializers.CharField(read_only=True)
     bands = BandSerializer(many=True, read_only=True)
     exclusions = ExclusionSerializer(many=True, read_only=True)
     severities = SeveritySerializer(many=True, read_only=True)
@@ -249,7 +253,12 @@ class ContractLineSerializer(serializers.ModelSerializer):
 class ContractSerializer(serializers.ModelSerializer):
     policy = serializers.SlugRelatedField(slug_field="code", read_only=True)
     policy_version = serializers.IntegerField(source="policy.version", read_only=True)
-    support_calendar = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    support_calendar = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="Order-form support calendar; null: the policy's.",
+    )
     lines = ContractLineSerializer(many=True, read_only=True)
     severities = SeveritySerializer(many=True, read_only=True)
 
@@ -350,4 +359,32 @@ class InvoiceInputSerializer(serializers.Serializer):
 class PolicyVersionQuerySerializer(serializers.Serializer):
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="A version of the policy; default the latest."
+    )
+
+
+# ---------------------------------------------------------------- a customer's people
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    role = serializers.CharField(source="customer_role", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "role", "is_active", "last_login"]
+        read_only_fields = fields
+
+
+class PersonInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(
+        max_length=150, help_text="They sign in with it and are e-mailed a link to set a password."
+    )
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=User.CustomerRole.choices, default="user")
+
+
+class PersonChangeInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=User.CustomerRole.choices, required=False)
+    is_active = serializers.BooleanField(
+        required=False, help_text="false deactivates (they can no longer sign in)."
     )

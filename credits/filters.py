@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
 from credits.models import Balance, Credit, LedgerEntry
+from slaportal.filters import UTCDateTimeFilter
 from slaportal.months import parse_month
 
 
@@ -36,8 +37,8 @@ class LedgerFilter(filters.FilterSet):
     invoice = filters.NumberFilter(
         field_name="invoice_line__invoice_id", help_text="Entries applied to this invoice."
     )
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = LedgerEntry

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 
 from contracts.models import ContractLine, DowntimeCategory
 from outages.models import Outage
+from slaportal.filters import UTCDateTimeFilter
 
 
 def affecting(customer_id: int) -> Q:
@@ -31,10 +32,10 @@ class OutageFilter(filters.FilterSet):
     ongoing = filters.BooleanFilter(
         field_name="ended_at", lookup_expr="isnull", help_text="Still open (true) or ended."
     )
-    started_after = filters.IsoDateTimeFilter(
+    started_after = UTCDateTimeFilter(
         field_name="started_at", lookup_expr="gte", help_text="Started at or after this time."
     )
-    started_before = filters.IsoDateTimeFilter(
+    started_before = UTCDateTimeFilter(
         field_name="started_at", lookup_expr="lt", help_text="Started before this time."
     )
 

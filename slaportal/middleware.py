@@ -60,11 +60,11 @@ def _forget_request_id(**kwargs: Any) -> None:
     context.request_id.set(None)
 
 
-# When the idle clock last moved. The expiry is moved at most once a minute, so a busy
-# staff member's session is written once a minute rather than on every request; the
-# session then ends 29 to 30 minutes after the last request.
+# When the idle clock last moved. The expiry is moved at most once a minute
+# (STAFF_SESSION_REFRESH_SECONDS), so a busy staff member's session is written once a
+# minute rather than on every request; the session then ends 29 to 30 minutes after the
+# last request.
 IDLE_SEEN_KEY = "_staff_idle_seen"
-IDLE_REFRESH_SECONDS = 60
 
 
 def _is_staff_session(request: HttpRequest) -> bool:
@@ -107,6 +107,7 @@ class StaffSessionIdleMiddleware:
         if _is_staff_session(request):
             seen = request.session.get(IDLE_SEEN_KEY)
             now = int(timezone.now().timestamp())
-            if not isinstance(seen, int) or now - seen >= IDLE_REFRESH_SECONDS:
+            refresh = settings.STAFF_SESSION_REFRESH_SECONDS
+            if not isinstance(seen, int) or now - seen >= refresh:
                 _restart_idle_clock(request)
         return response

@@ -225,6 +225,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
 # Staff sessions end after this long without a request (customers keep the age above).
 STAFF_SESSION_IDLE_SECONDS = env.integer("STAFF_SESSION_IDLE_MINUTES", 30, minimum=1) * 60
+STAFF_SESSION_REFRESH_SECONDS = env.integer("STAFF_SESSION_REFRESH_SECONDS", 60, minimum=1)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 

@@ -5,12 +5,16 @@ reads their own organisation's issued and superseded statements (never a draft; 
 organisation's statement, or a draft, is a 404), staff read every one. ``pdf/`` answers
 the document as an attachment (rendered on the fly while it is not stored yet).
 ``generate/`` is for account managers and administrators: it plans a month's run with
-the same service as the hourly job (trigger ``api``) and answers the run's counts.
+the same service as the hourly job (trigger ``api``) and answers the run's counts; so
+are ``{id}/draft/`` (regenerate a draft from the current figures), ``{id}/reissue/``
+(re-issue an issued month) and ``statement-runs/{id}/retry/`` (retry a run's failed
+contracts), the staff pages' actions through the same services. Runs are read by the
+pages' readers: account managers, operations and administrators.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -20,16 +24,28 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts import roles
-from contracts.api import BaseViewSet
+from contracts.api import BaseViewSet, RolePermission
 from statements.filters import StatementFilter
-from statements.models import Statement, StatementRun
+from statements.models import Statement, StatementRun, StatementRunItem
 from statements.serializers import (
     GenerateInputSerializer,
     GenerateResultSerializer,
+    ReissueInputSerializer,
+    RetryResultSerializer,
+    StatementRunSerializer,
     StatementSerializer,
 )
-from statements.services import statements_plan
+from statements.services import (
+    statement_generate,
+    statement_reissue,
+    statement_run_retry,
+    statements_plan,
+)
 from statements.views.common import pdf_response
+
+ACTORS = frozenset({roles.ACCOUNT_MANAGER, roles.ADMIN})
+RUN_READERS = frozenset({roles.ACCOUNT_MANAGER, roles.OPERATIONS, roles.ADMIN})
+STAFF_ONLY = OpenApiResponse(description="Not an account manager or administrator.")
 
 
 class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
@@ -92,3 +108,74 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
             "failed": run.failed if run else 0,
         }
         return Response(GenerateResultSerializer(result).data, status=status.HTTP_200_OK)
+
+    @extend_schema(
+        request=None,
+        responses={200: StatementSerializer, 403: STAFF_ONLY},
+        description="Regenerate the month's draft from the current figures (a staff "
+        "preview; customers never see drafts). When the month is issued already, answers "
+        "the issued statement unchanged.",
+    )
+    @action(detail=True, methods=["post"])
+    def draft(self, request: Request, pk: str) -> Response:
+        statement = self.get_object()
+        result = statement_generate(
+            contract=statement.contract, month=statement.month, draft=True, actor=request.user
+        )
+        return self.respond(result)
+
+    @extend_schema(
+        request=ReissueInputSerializer,
+        responses={200: StatementSerializer, 403: STAFF_ONLY},
+        description="Re-issue an issued month with the reason: a new revision supersedes "
+        "this one when the figures changed (or with force). Answers the statement now in "
+        "force (this one when nothing was re-issued).",
+    )
+    @action(detail=True, methods=["post"])
+    def reissue(self, request: Request, pk: str) -> Response:
+        statement = self.get_object()
+        data = self.parse(ReissueInputSerializer)
+        result = statement_reissue(
+            contract=statement.contract, month=statement.month, actor=request.user, **data
+        )
+        return self.respond(result)
+
+
+class RunPermission(RolePermission):
+    """The runs page's readers read; account managers and administrators retry."""
+
+    def has_permission(self, request: Request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        return bool(roles.staff_roles(request.user) & RUN_READERS)
+
+
+class StatementRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """The statement runs (newest first) with their failed contracts."""
+
+    permission_classes = [RunPermission]
+    serializer_class = StatementRunSerializer
+    write_roles = ACTORS
+    staff_only_reads = True
+
+    def get_queryset(self) -> QuerySet[StatementRun]:
+        failed = StatementRunItem.objects.filter(
+            status=StatementRunItem.Status.FAILED
+        ).select_related("contract__customer")
+        runs = StatementRun.objects.prefetch_related(
+            Prefetch("items", queryset=failed.order_by("pk"), to_attr="failed_items")
+        ).order_by("-started_at", "-pk")
+        return self.scope(runs, customer_field=None)
+
+    @extend_schema(
+        request=None,
+        responses={200: RetryResultSerializer, 403: STAFF_ONLY},
+        description="Retry the run's failed contracts still owed a statement, as a new "
+        "run (trigger retry); run is null when none is left.",
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str) -> Response:
+        run = statement_run_retry(run=self.get_object(), actor=request.user)
+        if run is not None:
+            run = self.get_queryset().get(pk=run.pk)
+        return Response(RetryResultSerializer({"run": run}).data)

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from contracts.models import Contract
 from statements.forms import month_to_generate
-from statements.models import Statement
+from statements.models import Statement, StatementRun
 
 
 class OutageVerdictSerializer(serializers.Serializer):
@@ -135,3 +135,55 @@ class GenerateResultSerializer(serializers.Serializer):
     planned = serializers.IntegerField()
     done = serializers.IntegerField()
     failed = serializers.IntegerField()
+
+
+class ReissueInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=250, help_text="Shown on the new revision and in its e-mail."
+    )
+    force = serializers.BooleanField(
+        default=False, help_text="Re-issue even if the figures have not changed."
+    )
+
+
+class RunFailureSerializer(serializers.Serializer):
+    contract = serializers.IntegerField(source="contract_id")
+    customer = serializers.CharField(source="contract.customer.name")
+    error = serializers.CharField()
+
+
+class StatementRunSerializer(serializers.ModelSerializer):
+    month = serializers.SerializerMethodField(help_text="The run's month, YYYY-MM.")
+    failures = serializers.SerializerMethodField(
+        help_text="The contracts that failed in this run, with the error recorded."
+    )
+
+    class Meta:
+        model = StatementRun
+        fields = [
+            "id",
+            "month",
+            "trigger",
+            "started_at",
+            "finished_at",
+            "planned",
+            "done",
+            "failed",
+            "retry_of",
+            "created_by",
+            "failures",
+        ]
+        read_only_fields = fields
+
+    def get_month(self, run: StatementRun) -> str:
+        return f"{run.month:%Y-%m}"
+
+    @extend_schema_field(RunFailureSerializer(many=True))
+    def get_failures(self, run: StatementRun) -> list[dict]:
+        return RunFailureSerializer(getattr(run, "failed_items", []), many=True).data
+
+
+class RetryResultSerializer(serializers.Serializer):
+    run = StatementRunSerializer(
+        allow_null=True, help_text="The new run for the failed contracts; null: none left."
+    )

@@ -244,3 +244,15 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
         data = self.parse(ReclassifyInputSerializer)
         ticket = services.ticket_reclassify(ticket=ticket, actor=request.user, **data)
         return self._fresh(ticket)
+
+    @extend_schema(
+        filters=False,
+        request=None,
+        responses={200: TicketDetailSerializer, 400: REFUSED, 403: FORBIDDEN, 404: NOT_FOUND},
+        description="Support staff take the ticket: assigned to themselves, and a new "
+        "ticket becomes open (the desk's Take button).",
+    )
+    @action(detail=True, methods=["post"])
+    def take(self, request: Request, pk: str) -> Response:
+        ticket = services.ticket_take(ticket=self.get_object(), actor=request.user)
+        return self._fresh(ticket)

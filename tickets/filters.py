@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import F, Q, QuerySet
 
+from slaportal.filters import UTCDateTimeFilter
 from tickets.models import Channel, Ticket
 
 ORDERINGS = {
@@ -29,10 +30,10 @@ class TicketFilter(filters.FilterSet):
     breached = filters.BooleanFilter(
         method="filter_breached", help_text="A response or resolution target was breached."
     )
-    created_after = filters.IsoDateTimeFilter(
+    created_after = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Entered at or after this time."
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Entered before this time."
     )
     ordering = filters.ChoiceFilter(

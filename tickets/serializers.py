@@ -61,6 +61,9 @@ class TicketEventSerializer(serializers.ModelSerializer):
 
 class TicketSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True, help_text="T-000123, as e-mails quote it.")
+    sender_email = serializers.CharField(
+        read_only=True, help_text="The address an e-mailed ticket came from; empty otherwise."
+    )
     response_state = serializers.SerializerMethodField()
     resolution_state = serializers.SerializerMethodField()
     attachments = serializers.SerializerMethodField(
@@ -137,6 +140,9 @@ class TicketDetailSerializer(TicketSerializer):
 
 class TicketMessageSerializer(serializers.ModelSerializer):
     author_name = serializers.SerializerMethodField()
+    author_email = serializers.CharField(
+        read_only=True, help_text="The sender's address for an e-mailed message; empty otherwise."
+    )
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
