@@ -10,6 +10,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,13 @@ def lines():
         if any(isinstance(f, context.ContextFilter) for f in h.filters)
     )
     buffer = io.StringIO()
-    previous = handler.setStream(buffer)
+    # Swapped without setStream(), which flushes the old stream first: that may be a
+    # capture file an earlier test's runner has closed already.
+    previous, handler.stream = handler.stream, buffer
     try:
         yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
     finally:
-        handler.setStream(previous)
+        handler.stream = previous
 
 
 def test_every_line_of_a_request_carries_the_id_it_came_with(client, db, settings, lines):
@@ -92,13 +95,15 @@ def test_a_task_sent_during_a_request_carries_the_request_id_in_its_headers():
     def sent() -> None:
         return None
 
+    # A queue of its own: kombu's memory transport is shared by the whole process.
+    queue = f"request-id-{uuid.uuid4().hex}"
     token = context.request_id.set("req-123")
     try:
-        sent.apply_async()
+        sent.apply_async(queue=queue)
     finally:
         context.request_id.reset(token)
     with broker.connection_for_read() as connection:
-        message = connection.SimpleQueue("celery").get(timeout=2)
+        message = connection.SimpleQueue(queue).get(timeout=2)
         assert message.headers["request_id"] == "req-123"
         assert message.headers["task"] == "tests.noop"
         message.ack()

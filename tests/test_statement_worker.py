@@ -71,7 +71,8 @@ def env(broker, smtp, tmp_path, settings):  # noqa: F811
         "EMAIL_URL": f"smtp://{settings.EMAIL_HOST}:{settings.EMAIL_PORT}",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "VAR_DIR": str(tmp_path / "var"),
-        "LOG_LEVEL": "WARNING",
+        # INFO: the worker's "ready." line (the fixture waits for it) is logged at INFO.
+        "LOG_LEVEL": "INFO",
     }
 
 
