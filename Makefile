@@ -40,7 +40,7 @@ test: venv $(AXE)
 
 bench: venv
 	mkdir -p bench/results
-	set -e; for script in bench/*.py; do $(PY) $$script; done
+	set -e; for script in bench/[!_]*.py; do $(PY) $$script; done
 
 # Fault scenarios (bench/faults/): PostgreSQL, Redis, real workers and beats; each prints
 # what it did and what it verified, and stops by itself. Restarts the PostgreSQL cluster.

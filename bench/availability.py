@@ -27,10 +27,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/slaportal_bench")
@@ -40,6 +36,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")  # so DEBUG can s
 os.environ["CELERY_BROKER_URL"] = ""
 
 import django  # noqa: E402
+from _db import ensure_database  # noqa: E402
 
 CONTRACTS = 10_000
 LINES_PER_CONTRACT = 3
@@ -63,17 +60,6 @@ CATEGORIES = dict(
     customer_authorized=7,
 )
 FEES = [49, 99, 199, 249, 499, 990, 1_500, 4_900]
-
-
-def ensure_database(*, drop: bool) -> None:
-    name = conninfo_to_dict(URL)["dbname"]
-    ident = sql.Identifier(name)
-    with psycopg.connect(make_conninfo(URL, dbname="postgres"), autocommit=True) as admin:
-        if drop:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(ident))
-            print(f"created database {name}")
 
 
 def prepare() -> None:
@@ -295,7 +281,7 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data set")
     parser.add_argument("--profile", action="store_true", help="cProfile one more warm run")
     args = parser.parse_args()
-    ensure_database(drop=args.rebuild)
+    ensure_database(URL, drop=args.rebuild)
     django.setup()
     prepare()
 

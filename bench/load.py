@@ -51,6 +51,7 @@ os.environ["DATABASE_URL"] = URL  # never the project's own database
 os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
 
 import django  # noqa: E402
+from _db import ensure_database  # noqa: E402
 
 CUSTOMERS, TICKETS = 2_000, tickets_bench.TICKETS
 PASSWORD = "load-bench-password"  # bench users of a bench database
@@ -344,7 +345,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
     parser.add_argument("--conn-max-age", type=int, default=CONN_MAX_AGE, help="CONN_MAX_AGE")
     args = parser.parse_args()
-    tickets_bench.ensure_database(drop=args.rebuild)
+    ensure_database(URL, drop=args.rebuild)
     django.setup()
     prepare()
     from django.db import connection

@@ -25,10 +25,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/slaportal_bench_statements"
@@ -39,6 +35,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")  # so DEBUG can s
 os.environ["CELERY_BROKER_URL"] = ""
 
 import django  # noqa: E402
+from _db import ensure_database  # noqa: E402
 
 CONTRACTS, LINES_PER_CONTRACT, OUTAGES = 1_000, 3, 60
 MONTH = date(2026, 10, 1)
@@ -58,17 +55,6 @@ FEES = [49, 99, 199, 249, 499, 990, 1_500, 4_900]
 
 class Rollback(Exception):
     """Raised to undo one statement's transaction once it has been measured."""
-
-
-def ensure_database(*, drop: bool) -> None:
-    name = conninfo_to_dict(URL)["dbname"]
-    ident = sql.Identifier(name)
-    with psycopg.connect(make_conninfo(URL, dbname="postgres"), autocommit=True) as admin:
-        if drop:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(ident))
-            print(f"created database {name}")
 
 
 def prepare() -> None:
@@ -356,7 +342,7 @@ def main() -> int:
     parser.add_argument("--memory", type=int, default=MEMORY, help="PDFs in the memory run")
     parser.add_argument("--fresh-fonts", type=int, default=FRESH, help="PDFs, 0 to skip")
     args = parser.parse_args()
-    ensure_database(drop=args.rebuild)
+    ensure_database(URL, drop=args.rebuild)
     django.setup()
     quiet()
     prepare()

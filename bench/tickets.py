@@ -35,10 +35,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/slaportal_bench_tickets"
@@ -51,6 +47,7 @@ os.environ["ALLOWED_HOSTS"] = "testserver"  # the page runs go through Django's 
 os.environ["SECURE_SSL_REDIRECT"] = "0"
 
 import django  # noqa: E402
+from _db import ensure_database  # noqa: E402
 
 TICKETS, CUSTOMERS, AGENTS, PEOPLE_PER_CUSTOMER = 200_000, 50, 20, 3
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # the moment the data set describes
@@ -67,17 +64,6 @@ STATUSES = {"closed": 82, "resolved": 8, "open": 5, "new": 2.5, "waiting_on_cust
 CHANNELS = {"portal": 80, "email": 15, "phone": 5}
 ASSIGNED_SHARE = {"new": 0.2, "open": 0.85, "waiting_on_customer": 0.9}
 CONTRACT = {"start_date": date(2024, 1, 1), "currency": "USD"}  # every contract's terms
-
-
-def ensure_database(*, drop: bool) -> None:
-    name = conninfo_to_dict(URL)["dbname"]
-    ident = sql.Identifier(name)
-    with psycopg.connect(make_conninfo(URL, dbname="postgres"), autocommit=True) as admin:
-        if drop:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(ident))
-            print(f"created database {name}")
 
 
 def prepare() -> None:
@@ -336,7 +322,7 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data set")
     parser.add_argument("--runs", type=int, default=RUNS, help="timed runs per case")
     args = parser.parse_args()
-    ensure_database(drop=args.rebuild)
+    ensure_database(URL, drop=args.rebuild)
     django.setup()
     prepare()
 
