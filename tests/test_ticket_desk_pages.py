@@ -209,6 +209,37 @@ def test_an_agent_logs_a_phone_ticket_with_the_time_it_was_received(desk, ticket
     assert f"Ticket {ticket.reference} logged" in _text(response)
 
 
+def test_the_log_form_finds_the_customer_by_name_and_the_requester_by_email(
+    desk, ticket_service, customer
+):
+    page = desk.get(reverse("desk-ticket-new")).content.decode()
+    assert "<option" not in page.split('name="customer"')[1].split("</div>")[0]
+    person = CustomerUserFactory(customer=customer, email="pat.caller@example.test")
+    data = _log(customer, ticket_service, requester="PAT.caller@example.test", sender_email="")
+    data["customer"] = f"  {customer.name.upper()} "
+    desk.post(reverse("desk-ticket-new"), data)
+    ticket = Ticket.objects.get()
+    assert (ticket.customer, ticket.requester) == (customer, person)
+
+
+def test_the_log_form_explains_an_unknown_or_ambiguous_customer_and_requester(
+    desk, ticket_service, customer
+):
+    CustomerFactory(name="Acme East")
+    CustomerFactory(name="Acme West")
+    cases = [
+        ({"customer": "Acme"}, "Several customers match “Acme” (Acme East, Acme West…)"),
+        ({"customer": "Nobody Inc"}, "No active customer matches “Nobody Inc”."),
+        ({"requester": "nobody@example.test"}, "No registered customer person has this e-mail."),
+    ]
+    for overrides, message in cases:
+        data = {**_log(customer, ticket_service), **overrides}
+        response = desk.post(reverse("desk-ticket-new"), data)
+        assert response.status_code == 200
+        assert message in _text(response)
+    assert not Ticket.objects.exists()
+
+
 def test_a_received_time_in_the_future_is_refused(desk, ticket_service, customer):
     future = (timezone.now() + timedelta(hours=2)).astimezone(ZoneInfo("Europe/London"))
     data = _log(customer, ticket_service, received_at=future.strftime("%Y-%m-%dT%H:%M"))

@@ -305,23 +305,65 @@ class ReclassifyForm(forms.Form):
         ]
 
 
+class CustomerLookupField(forms.CharField):
+    """An active customer by number, by whole name, or by the one name containing it."""
+
+    def clean(self, value: Any) -> Customer | None:
+        text = (super().clean(value) or "").strip()
+        if not text:
+            return None
+        active = Customer.objects.filter(is_active=True)
+        if text.isdigit():
+            found = list(active.filter(pk=int(text)))
+        else:
+            found = list(active.filter(name__iexact=text)) or list(
+                active.filter(name__icontains=text).order_by("name")[:6]
+            )
+        if not found:
+            raise forms.ValidationError(f"No active customer matches “{text}”.")
+        if len(found) > 1:
+            names = ", ".join(c.name for c in found[:5])
+            raise forms.ValidationError(
+                f"Several customers match “{text}” ({names}…): type more of the name."
+            )
+        return found[0]
+
+
+class RequesterField(forms.EmailField):
+    """A registered, active customer person, found by their e-mail address."""
+
+    def clean(self, value: Any) -> User | None:
+        email = super().clean(value)
+        if not email:
+            return None
+        person = (
+            User.objects.filter(customer__isnull=False, is_active=True, email__iexact=email)
+            .select_related("customer")
+            .first()
+        )
+        if person is None:
+            raise forms.ValidationError(
+                "No registered customer person has this e-mail. Leave it empty and give "
+                "the caller's e-mail below."
+            )
+        return person
+
+
 class LogTicketForm(ZonedForm):
     """Support staff log a ticket received by phone or e-mail."""
 
-    customer = forms.ModelChoiceField(
+    # Text, not selects: a provider has thousands of customers and their people (a select
+    # of them all made this page take most of a second and half a megabyte).
+    customer = CustomerLookupField(
         label="Customer",
-        queryset=Customer.objects.filter(is_active=True).order_by("name"),
         required=False,
-        empty_label="Choose a customer",
+        max_length=200,
+        help_text="The customer's name (or part of it), or its number.",
     )
-    requester = forms.ModelChoiceField(
-        label="Requester",
-        queryset=User.objects.filter(customer__isnull=False, is_active=True)
-        .select_related("customer")
-        .order_by("customer__name", "first_name", "last_name", "username"),
+    requester = RequesterField(
+        label="Requester's e-mail",
         required=False,
-        empty_label="Not a registered person",
-        help_text="They get the e-mails about it.",
+        help_text="A registered person of the customer: they get the e-mails about it.",
     )
     sender_email = forms.EmailField(
         label="Caller's e-mail",
@@ -353,9 +395,3 @@ class LogTicketForm(ZonedForm):
         label="Description", required=False, widget=forms.Textarea(attrs={"rows": 6})
     )
     attachments = MultipleFileField()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["requester"].label_from_instance = lambda u: (
-            f"{u.get_full_name() or u.get_username()} <{u.email}> · {u.customer.name}"
-        )
