@@ -37,11 +37,12 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 @pytest.fixture(autouse=True)
-def _audit_entries_emptied_after(request):
+def _append_only_tables_emptied_after(request):
     """A transactional test (a live server's) ends by emptying every table; SQLite does it
-    with DELETE, which the audit log's append-only trigger refuses (PostgreSQL truncates,
-    firing no row trigger). On SQLite the entries go first, the trigger lifted for that
-    one statement. Requesting ``transactional_db`` here makes this run before its flush."""
+    with DELETE, which the ledger's and the audit log's append-only triggers refuse
+    (PostgreSQL truncates, firing no row trigger). On SQLite their rows go first, each
+    trigger lifted for that one statement. Requesting ``transactional_db`` here makes
+    this run before its flush."""
     marker = request.node.get_closest_marker("django_db")
     transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
         marker is not None and marker.kwargs.get("transaction")
@@ -53,13 +54,11 @@ def _audit_entries_emptied_after(request):
     yield
     if connection.vendor != "sqlite":
         return
-    from importlib import import_module
+    from slaportal.append_only import TABLES, sqlite_empty
 
-    audit = import_module("audit.migrations.0002_audit_append_only")
     with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS audit_entry_no_delete")
-        cursor.execute(f"DELETE FROM {audit.TABLE}")
-        cursor.execute(audit.SQLITE_UP[1])
+        for table in TABLES:
+            sqlite_empty(cursor, table)
 
 
 def need(condition: bool, why: str, *, required: bool) -> None:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from importlib import import_module
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 
 from contracts.models import SLAPolicy
 from contracts.services import contract_create
@@ -30,23 +28,7 @@ COMPUTED_AT = datetime(2026, 7, 2, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def ledger_emptied_after(transactional_db):
-    """The live server's test ends by emptying every table. SQLite empties them with
-    DELETE, which the ledger's append-only trigger refuses (PostgreSQL truncates, which
-    fires no row trigger), so on SQLite the test's ledger rows go first, with the
-    trigger lifted for that one statement."""
-    yield
-    if connection.vendor != "sqlite":
-        return
-    ledger = import_module("credits.migrations.0002_ledger_append_only")
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER credits_ledger_no_delete")
-        cursor.execute(f"DELETE FROM {ledger.TABLE}")
-        cursor.execute(ledger.SQLITE_UP[1])
-
-
-@pytest.fixture
-def credit_data(catalog, account_manager, ledger_emptied_after):
+def credit_data(catalog, account_manager):
     """Northwind's June: five hours of CCMS downtime under the tiered SLA, computed into
     a pending credit; an open invoice for July."""
     account_manager.first_name, account_manager.last_name = "Maria", "Manager"

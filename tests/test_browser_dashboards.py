@@ -22,7 +22,6 @@ from tests.factories import (
     grant,
     pending_credit,
 )
-from tests.test_browser_credits import ledger_emptied_after  # noqa: F401 (fixture)
 from tests.test_browser_statements import statements_emptied_after  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -73,7 +72,6 @@ def dashboard_data(
     customer,
     account_manager,
     statement_media,
-    ledger_emptied_after,  # noqa: F811
     statements_emptied_after,  # noqa: F811
 ):
     now = timezone.now()

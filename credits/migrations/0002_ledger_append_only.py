@@ -3,58 +3,10 @@ a ledger row raises, whichever code (ORM, admin, raw SQL) attempts it."""
 
 from django.db import migrations
 
-TABLE = "credits_ledgerentry"
-MESSAGE = "credits ledger entries are append-only: post a reversal instead"
-
-POSTGRES_UP = f"""
-CREATE OR REPLACE FUNCTION credits_ledger_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER credits_ledger_no_update BEFORE UPDATE ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION credits_ledger_append_only();
-CREATE TRIGGER credits_ledger_no_delete BEFORE DELETE ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION credits_ledger_append_only();
-"""
-POSTGRES_DOWN = f"""
-DROP TRIGGER IF EXISTS credits_ledger_no_update ON {TABLE};
-DROP TRIGGER IF EXISTS credits_ledger_no_delete ON {TABLE};
-DROP FUNCTION IF EXISTS credits_ledger_append_only();
-"""
-SQLITE_UP = [
-    f"CREATE TRIGGER credits_ledger_no_update BEFORE UPDATE ON {TABLE} "
-    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;",
-    f"CREATE TRIGGER credits_ledger_no_delete BEFORE DELETE ON {TABLE} "
-    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;",
-]
-SQLITE_DOWN = [
-    "DROP TRIGGER IF EXISTS credits_ledger_no_update;",
-    "DROP TRIGGER IF EXISTS credits_ledger_no_delete;",
-]
-
-
-def install(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_UP)
-    elif vendor == "sqlite":
-        for statement in SQLITE_UP:
-            schema_editor.execute(statement)
-    else:
-        raise RuntimeError(f"no append-only ledger trigger for {vendor}")
-
-
-def remove(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_DOWN)
-    elif vendor == "sqlite":
-        for statement in SQLITE_DOWN:
-            schema_editor.execute(statement)
+from slaportal.append_only import LEDGER, append_only
 
 
 class Migration(migrations.Migration):
     dependencies = [("credits", "0001_initial")]
 
-    operations = [migrations.RunPython(install, remove)]
+    operations = [append_only(*LEDGER)]

@@ -1,0 +1,85 @@
+"""One migration operation for tables whose rows may never change: ``append_only(table,
+name, message)`` installs BEFORE UPDATE and BEFORE DELETE triggers (PostgreSQL and SQLite)
+that raise ``message``, whichever code (ORM, admin, raw SQL) attempts the change. Used by
+the credits ledger and the audit log; statements have their own, conditional trigger."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from django.db import migrations
+
+
+class AppendOnly(NamedTuple):
+    table: str
+    name: str  # prefixes the function and trigger names
+    message: str
+
+
+LEDGER = AppendOnly(
+    "credits_ledgerentry",
+    "credits_ledger",
+    "credits ledger entries are append-only: post a reversal instead",
+)
+AUDIT = AppendOnly("audit_auditentry", "audit_entry", "audit entries are append-only")
+TABLES = (LEDGER, AUDIT)
+
+
+def sql(table: str, name: str, message: str) -> dict[str, list[str]]:
+    """The statements per vendor and direction (``name`` prefixes the trigger names)."""
+    postgres_up = f"""
+CREATE OR REPLACE FUNCTION {name}_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '{message}' USING ERRCODE = 'integrity_constraint_violation';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER {name}_no_update BEFORE UPDATE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION {name}_append_only();
+CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION {name}_append_only();
+"""
+    postgres_down = f"""
+DROP TRIGGER IF EXISTS {name}_no_update ON {table};
+DROP TRIGGER IF EXISTS {name}_no_delete ON {table};
+DROP FUNCTION IF EXISTS {name}_append_only();
+"""
+    return {
+        "postgresql_up": [postgres_up],
+        "postgresql_down": [postgres_down],
+        "sqlite_up": [
+            f"CREATE TRIGGER {name}_no_{event.lower()} BEFORE {event} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+            for event in ("UPDATE", "DELETE")
+        ],
+        "sqlite_down": [
+            f"DROP TRIGGER IF EXISTS {name}_no_{event};" for event in ("update", "delete")
+        ],
+    }
+
+
+def append_only(table: str, name: str, message: str) -> migrations.RunPython:
+    statements = sql(table, name, message)
+
+    def run(direction: str):
+        def apply(apps, schema_editor) -> None:
+            vendor = schema_editor.connection.vendor
+            key = f"{vendor}_{direction}"
+            if key not in statements:
+                if direction == "up":
+                    raise RuntimeError(f"no append-only trigger for {vendor}")
+                return
+            for statement in statements[key]:
+                schema_editor.execute(statement)
+
+        return apply
+
+    return migrations.RunPython(run("up"), run("down"))
+
+
+def sqlite_empty(cursor, table: AppendOnly) -> None:
+    """Delete every row of an append-only table on SQLite, the delete trigger lifted for
+    that one statement (tests: a live server's test ends by emptying every table, which
+    SQLite does with DELETE; PostgreSQL truncates, which fires no row trigger)."""
+    cursor.execute(f"DROP TRIGGER IF EXISTS {table.name}_no_delete")
+    cursor.execute(f"DELETE FROM {table.table}")
+    cursor.execute(sql(*table)["sqlite_up"][1])
