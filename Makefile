@@ -5,11 +5,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 CELERY_BROKER_URL= EMAIL_URL=
 
-.PHONY: demo test bench faults lint venv clean
+.PHONY: demo test test-edges bench faults lint lock venv clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The venv holds exactly what requirements.lock lists (pinned, with hashes); `make lock`
+# refreshes the lock from the ranges in pyproject.toml.
+$(STAMP): requirements.lock
 	@# WeasyPrint's fast font subsetting (statement PDFs) needs Debian's libharfbuzz-subset0.
 	@if command -v dpkg >/dev/null && ! dpkg -s libharfbuzz-subset0 >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -17,8 +19,13 @@ $(STAMP): pyproject.toml
 	  else echo "note: install libharfbuzz-subset0 (apt) for fast statement PDFs"; fi; \
 	fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	touch $(STAMP)
+
+lock:
+	test -x $(VENV)/bin/pip-compile || { test -x $(PY) || $(PYTHON) -m venv $(VENV); $(PY) -m pip install --quiet pip-tools; }
+	$(VENV)/bin/pip-compile --quiet --upgrade --extra dev --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 
 demo: venv
 	mkdir -p var/mail
