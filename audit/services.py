@@ -7,11 +7,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from contracts.models import User
 from slaportal import logging as log_context
 
 
@@ -48,7 +48,7 @@ def _blank(value: Any) -> bool:
 
 def audit_record(
     *,
-    actor: User | None,
+    actor: AbstractBaseUser | None,
     action: str,
     obj: models.Model,
     changes: Mapping[str, Any] | None = None,

@@ -13,8 +13,8 @@ from django.shortcuts import render
 
 from audit.forms import AuditFilterForm
 from audit.selectors import audit_entries
-from contracts import roles
-from contracts.permissions import role_required
+from slaportal import roles
+from slaportal.permissions import role_required
 
 PAGE_SIZE = 50
 ISO_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)")

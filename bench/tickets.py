@@ -140,8 +140,8 @@ def build() -> None:
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
 
-    from contracts import roles
     from contracts.models import Contract, ContractLine, Customer, Service, SLAPolicy, User
+    from slaportal import roles
     from tickets.models import Ticket, TicketPause
     from tickets.selectors import support_terms_for
     from tickets.services._common import CLOCK_FIELDS, sync_clocks

@@ -4,8 +4,8 @@ selector, and render.
 Reading: staff (any staff role) read everything. A customer person reads their own
 organisation, its contracts and invoices (another organisation's object is a 404, never
 a 403 that would confirm it exists) and the shared catalog (services, policies);
-calendars are for staff. A contract's live availability for a month
-(``contracts/{id}/availability/``) follows the contract's own tenancy. Writing is
+calendars are for staff. (A contract's live availability for a month,
+``contracts/{id}/availability/``, is the outages app's endpoint.) Writing is
 staff-only: the admin role for customers, services, calendars and policies; admin or
 account manager for contracts and invoices.
 """
@@ -14,23 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contracts import api_selectors, roles, services
-from contracts.availability_serializers import (
-    AvailabilityQuerySerializer,
-    ContractAvailabilitySerializer,
-    availability_data,
-)
+from contracts import api_selectors, services
 from contracts.filters import (
     ContractFilter,
     CustomerFilter,
@@ -56,71 +47,8 @@ from contracts.serializers import (
     ServiceInputSerializer,
     ServiceSerializer,
 )
-from outages.selectors import contract_availability
-from slaportal.api import ErrorResponsesAutoSchema
-from slaportal.tokens import PortalTokenAuthentication
-
-
-class RolePermission(BasePermission):
-    """Reads need a signed-in person (staff only where the viewset says so); writes need
-    one of the viewset's ``write_roles``. Which rows a reader sees is the queryset's job."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        if request.method in SAFE_METHODS:
-            return not view.staff_only_reads or roles.is_staff_member(user)
-        return bool(roles.staff_roles(user) & view.write_roles)
-
-
-class TenantScopedQuerysetMixin:
-    """The one tenant rule of the API; every viewset's ``get_queryset`` goes through it."""
-
-    request: Request
-
-    def scope(self, queryset: QuerySet, customer_field: str | None = "customer") -> QuerySet:
-        """Rows the requester may see.
-
-        ``customer_field`` is the path from the model to its Customer (``"pk"`` for the
-        Customer itself). A customer person sees their organisation's rows only, staff see
-        every row, anyone else none. ``None`` marks shared catalog data (services,
-        policies, calendars) that belongs to no customer: the permission alone decides.
-        """
-        user = self.request.user
-        if not user.is_authenticated:
-            return queryset.none()
-        if customer_field is None:
-            return queryset
-        if user.customer_id is not None:
-            return queryset.filter(**{customer_field: user.customer_id})
-        if roles.is_staff_member(user):
-            return queryset
-        return queryset.none()
-
-
-class BaseViewSet(TenantScopedQuerysetMixin, viewsets.GenericViewSet):
-    """Reads render ``serializer_class``; writes parse an input serializer, call a service
-    and render what it returns."""
-
-    permission_classes = [RolePermission]
-    authentication_classes = [PortalTokenAuthentication, SessionAuthentication]
-    schema = ErrorResponsesAutoSchema()
-    # Any segment reaches the view, so "/contracts/0.5/" is this API's JSON 404 rather
-    # than the site's HTML page.
-    lookup_value_regex = "[^/]+"
-    write_roles: frozenset[str] = frozenset({roles.ADMIN})
-    staff_only_reads = False
-
-    def parse(self, serializer_class: type[serializers.Serializer], **kwargs: Any) -> dict:
-        serializer = serializer_class(
-            data=self.request.data, context=self.get_serializer_context(), **kwargs
-        )
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-    def respond(self, instance: Model, status_code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(instance).data, status=status_code)
+from slaportal import roles
+from slaportal.viewsets import BaseViewSet
 
 
 def _severity_specs(rows: list[dict[str, Any]]) -> list[services.SeveritySpec]:
@@ -301,29 +229,6 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             **data,
         )
         return self.respond(contract, status.HTTP_201_CREATED)
-
-    @extend_schema(
-        parameters=[AvailabilityQuerySerializer],
-        responses=ContractAvailabilitySerializer,
-        description="Live availability figures of each service of the contract for a month "
-        "(measured in the policy's zone; the current month up to now), with the counted "
-        "and the excluded outages. availability_pct is the exact value cut to 6 places "
-        "with ROUND_DOWN; minutes are whole seconds / 60, rounded half-up to 2 places, "
-        "with the exact *_seconds alongside. Never floats.",
-    )
-    @action(detail=True, methods=["get"])
-    def availability(self, request: Request, pk: str) -> Response:
-        contract = self.get_object()  # first: another customer's contract is a 404
-        now = timezone.now()
-        zone = contract.policy.measurement_calendar.time_zone
-        query = AvailabilityQuerySerializer(
-            data=request.query_params, context={"zone": zone, "now": now}
-        )
-        query.is_valid(raise_exception=True)
-        month = query.validated_data["month"]
-        rows = contract_availability(contract, month, now=now)
-        data = availability_data(contract, month, rows, now=now)
-        return Response(ContractAvailabilitySerializer(data).data)
 
 
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):

@@ -19,13 +19,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts import selectors, services
-from contracts.api import BaseViewSet
 from contracts.models import User
 from contracts.serializers import (
     PersonChangeInputSerializer,
     PersonInputSerializer,
     PersonSerializer,
 )
+from slaportal.viewsets import BaseViewSet
 
 # The services name model fields; the API names its own.
 ERROR_FIELDS = {"customer_role": "role", "username": "email"}

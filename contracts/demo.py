@@ -13,7 +13,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from contracts import roles
 from contracts.models import Contract, Customer, Service, SLAPolicy, User
 from contracts.services import (
     CalendarSpec,
@@ -26,6 +25,7 @@ from contracts.services import (
     service_create,
     user_create_staff,
 )
+from slaportal import roles
 
 DEMO_PASSWORD = "sla-portal-demo"
 

@@ -9,7 +9,6 @@ from functools import lru_cache
 import holidays
 from django.db.models import Prefetch, QuerySet
 
-from contracts import roles
 from contracts.calendars import WEEKDAYS, BusinessCalendar
 from contracts.models import (
     Calendar,
@@ -22,6 +21,7 @@ from contracts.models import (
     User,
 )
 from contracts.terms import format_clock
+from slaportal import roles
 
 
 def customer_people(customer: Customer) -> QuerySet[User]:

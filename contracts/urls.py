@@ -1,10 +1,8 @@
 from django.urls import path
 
 from contracts import views
-from dashboards import views as dashboards
 
 urlpatterns = [
-    path("portal/", dashboards.customer_home, name="portal-home"),
     path("portal/people/", views.people, name="portal-people"),
     path("portal/people/add/", views.person_add, name="portal-person-add"),
     path("portal/people/<int:user_id>/", views.person_detail, name="portal-person"),
@@ -20,6 +18,4 @@ urlpatterns = [
         name="portal-person-reactivate",
     ),
     path("portal/people/<int:user_id>/invite/", views.person_invite, name="portal-person-invite"),
-    path("am/", dashboards.account_manager_home, name="am-home"),
-    path("backoffice/", views.backoffice_home, name="backoffice-home"),
 ]

@@ -1,45 +1,24 @@
-"""Sending each role to its home page, the back office home and the customer admin's
-people pages. The customer and account manager home pages are dashboards (dashboards.views)."""
+"""The customer admin's people pages. (Role homes, dashboards and the back-office home
+are the shell's: portal.views.)"""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from contracts import roles, selectors, services
+from contracts import selectors, services
 from contracts.forms import InvitationForm, PersonAddForm, PersonRoleForm, add_service_errors
 from contracts.models import User
-from contracts.permissions import (
+from slaportal.permissions import (
     customer_admin_required,
     get_customer_object_or_404,
-    role_required,
 )
-
-ROLE_HOMES = {
-    "customer_user": "portal-home",
-    "customer_admin": "portal-home",
-    roles.AGENT: "desk-home",
-    roles.OPERATIONS: "ops-home",
-    roles.ACCOUNT_MANAGER: "am-home",
-    roles.ADMIN: "backoffice-home",
-}
 
 # The service names the person's role ``customer_role`` and, for a clash, ``username``.
 PERSON_ERROR_FIELDS = {"customer_role": "role", "username": "email"}
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    target = ROLE_HOMES.get(roles.primary_role(request.user) or "")
-    if target is None:
-        # Signed in but given no role yet: sending them to the login page would loop.
-        raise PermissionDenied("Your account has no role yet. Ask your administrator.")
-    return redirect(target)
 
 
 # ---------------------------------------------------------------- customer portal
@@ -181,40 +160,3 @@ def _send_invitation(request: HttpRequest, person: User) -> None:
 
 def _name(person: User) -> str:
     return person.get_full_name() or person.email
-
-
-# ---------------------------------------------------------------- staff
-
-
-BACKOFFICE_SECTIONS = [
-    ("customer", "Customers", "Organisations, billing contacts and account managers."),
-    ("service", "Services", "What the SLA covers, and which services are critical."),
-    ("calendar", "Calendars", "Opening hours, time zones and holidays."),
-    ("slapolicy", "SLA policies", "Versioned terms: targets, exclusions, credits, support."),
-    ("contract", "Contracts", "Which customer buys which services under which policy."),
-    ("invoice", "Invoices", "Issued invoices and payments (credit eligibility)."),
-    ("user", "People", "Staff accounts and customer people."),
-]
-
-
-@role_required(roles.ADMIN)
-def backoffice_home(request: HttpRequest) -> HttpResponse:
-    counts = selectors.backoffice_counts()
-    sections = [
-        {
-            "label": label,
-            "description": description,
-            "count": counts[model],
-            "url": _admin_url(f"admin:contracts_{model}_changelist"),
-        }
-        for model, label, description in BACKOFFICE_SECTIONS
-    ]
-    return render(request, "backoffice/home.html", {"sections": sections})
-
-
-def _admin_url(name: str) -> str | None:
-    # A model not (yet) registered with the admin site has no page to link to.
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None

@@ -24,8 +24,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contracts import roles
-from contracts.api import BaseViewSet
 from contracts.models import User
 from credits import services
 from credits.filters import BalanceFilter, CreditFilter, LedgerFilter
@@ -36,6 +34,8 @@ from credits.serializers import (
     LedgerEntrySerializer,
     RejectInputSerializer,
 )
+from slaportal import roles
+from slaportal.viewsets import BaseViewSet
 
 DECISION_ERRORS = {
     400: OpenApiResponse(description="Already decided (on status), or no reason (on reason)."),

@@ -7,11 +7,11 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from contracts.models import Customer, Invoice, SLAPolicy, User
-from contracts.roles import ADMIN, has_role
 from contracts.terms import Band
 from credits.models import Balance, Credit, CreditEvent, LedgerEntry
 from credits.rules import CreditTerms
 from slaportal.money import round_money
+from slaportal.roles import ADMIN, has_role
 
 
 def credit_terms(policy: SLAPolicy) -> CreditTerms:

@@ -28,17 +28,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from contracts import roles
 from contracts.forms import add_service_errors
 from contracts.models import Invoice
-from contracts.permissions import customer_required, get_customer_object_or_404, role_required
 from credits import selectors, services
 from credits.forms import RejectForm
 from credits.models import Credit
 from credits.services._common import manages
 from credits.templatetags.credit_format import percent_cut
+from slaportal import roles
 from slaportal.money import format_money
 from slaportal.months import format_month
+from slaportal.permissions import customer_required, get_customer_object_or_404, role_required
 
 PAGE_SIZE = 25
 RECENT_DECISIONS = 10

@@ -9,18 +9,23 @@ line for, and scopes that name them — and only their public part; any other ou
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contracts import roles
-from contracts.api import BaseViewSet
+from contracts.models import Contract
 from outages import services
+from outages.availability_serializers import (
+    AvailabilityQuerySerializer,
+    ContractAvailabilitySerializer,
+    availability_data,
+)
 from outages.filters import OutageFilter
 from outages.models import Outage, OutageUpdate
-from outages.selectors import outages_for_staff
+from outages.selectors import contract_availability, outages_for_staff
 from outages.serializers import (
     OutageChangeInputSerializer,
     OutageCloseInputSerializer,
@@ -29,6 +34,8 @@ from outages.serializers import (
     OutageUpdateInputSerializer,
     OutageUpdateSerializer,
 )
+from slaportal import roles
+from slaportal.viewsets import BaseViewSet
 
 
 class OutageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
@@ -97,3 +104,37 @@ class OutageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
     def _fresh(self, outage: Outage) -> Outage:
         """The outage as a reader sees it, with its customers and timeline loaded."""
         return self.get_queryset().get(pk=outage.pk)
+
+
+class ContractAvailabilityViewSet(BaseViewSet):
+    """``contracts/{id}/availability/``: the availability engine's figures for one contract
+    and month. It lives with the engine; the contract follows its own tenancy (another
+    customer's contract is a 404)."""
+
+    queryset = Contract.objects.select_related("policy__measurement_calendar")
+
+    def get_queryset(self) -> QuerySet[Contract]:
+        return self.scope(super().get_queryset(), customer_field="customer")
+
+    @extend_schema(
+        parameters=[AvailabilityQuerySerializer],
+        responses=ContractAvailabilitySerializer,
+        description="Live availability figures of each service of the contract for a month "
+        "(measured in the policy's zone; the current month up to now), with the counted "
+        "and the excluded outages. availability_pct is the exact value cut to 6 places "
+        "with ROUND_DOWN; minutes are whole seconds / 60, rounded half-up to 2 places, "
+        "with the exact *_seconds alongside. Never floats.",
+    )
+    @action(detail=True, methods=["get"])
+    def availability(self, request: Request, pk: str) -> Response:
+        contract = self.get_object()  # first: another customer's contract is a 404
+        now = timezone.now()
+        zone = contract.policy.measurement_calendar.time_zone
+        query = AvailabilityQuerySerializer(
+            data=request.query_params, context={"zone": zone, "now": now}
+        )
+        query.is_valid(raise_exception=True)
+        month = query.validated_data["month"]
+        rows = contract_availability(contract, month, now=now)
+        data = availability_data(contract, month, rows, now=now)
+        return Response(ContractAvailabilitySerializer(data).data)

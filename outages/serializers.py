@@ -17,9 +17,9 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contracts import roles
 from contracts.models import Customer, DowntimeCategory, Service
 from outages.models import Outage, OutageUpdate
+from slaportal import roles
 
 
 class OutageUpdateSerializer(serializers.ModelSerializer):

@@ -23,16 +23,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from contracts import roles
 from contracts.forms import add_service_errors
 from contracts.models import Contract, ContractLine
-from contracts.permissions import role_required
 from outages import services
 from outages.availability import Availability, Day
 from outages.forms import CloseForm, OutageFilterForm, OutageForm, UpdateForm
 from outages.models import Outage, OutageUpdate
 from outages.selectors import LABELS, ServiceMonth, contract_availability, outages_for_staff
+from slaportal import roles
 from slaportal.months import format_month, next_month, parse_month
+from slaportal.permissions import role_required
 
 PAGE_SIZE = 25
 availability_roles = role_required(roles.OPERATIONS, roles.ACCOUNT_MANAGER, roles.AGENT)

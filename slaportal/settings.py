@@ -48,7 +48,8 @@ INSTALLED_APPS = [
     # The project package itself, for its receivers (slaportal/apps.py).
     "slaportal",
     "status",
-    "dashboards",
+    # The shell app, on top of every other.
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -66,7 +67,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "slaportal.urls"
+ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "slaportal.wsgi.application"
 
 TEMPLATES = [
@@ -79,7 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "contracts.context_processors.navigation",
+                "portal.context_processors.navigation",
             ],
         },
     },

@@ -23,8 +23,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contracts import roles
-from contracts.api import BaseViewSet, RolePermission
+from slaportal import roles
+from slaportal.viewsets import BaseViewSet, RolePermission
 from statements.filters import StatementFilter
 from statements.models import Statement, StatementRun, StatementRunItem
 from statements.serializers import (

@@ -73,7 +73,7 @@ def test_a_database_that_fails_is_a_503(client, db, settings, monkeypatch):
         def cursor(self):
             raise connection.Database.OperationalError("server closed the connection")
 
-    monkeypatch.setattr("slaportal.health.connection", Unreachable())
+    monkeypatch.setattr("portal.health.connection", Unreachable())
     response = client.get("/healthz")
     assert response.status_code == 503
     checks = response.json()["checks"]

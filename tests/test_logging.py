@@ -53,7 +53,7 @@ def test_every_line_of_a_request_carries_the_id_it_came_with(client, db, setting
     response = client.get("/healthz", headers={"X-Request-ID": "lb-7f3a.42"})
     assert response["X-Request-ID"] == "lb-7f3a.42"
     records = lines()
-    assert {r["logger"] for r in records} >= {"slaportal.health", "slaportal.request"}
+    assert {r["logger"] for r in records} >= {"portal.health", "slaportal.request"}
     assert all(r["request_id"] == "lb-7f3a.42" for r in records)
     access = next(r for r in records if r["logger"] == "slaportal.request")
     assert access["message"] == "GET /healthz 503"

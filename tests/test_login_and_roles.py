@@ -310,7 +310,7 @@ def test_a_freshly_migrated_database_gives_each_role_the_permissions_of_later_ap
     # come after `contracts` (tickets, credits) exist by then.
     from django.contrib.auth.models import Group
 
-    from contracts import roles
+    from slaportal import roles
 
     agent = set(Group.objects.get(name=roles.AGENT).permissions.values_list("codename", flat=True))
     manager = set(

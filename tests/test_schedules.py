@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.management import call_command
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from portal.schedules import SCHEDULES
 from slaportal.celery import app
-from slaportal.schedules import SCHEDULES
 
 
 def test_setup_schedules_writes_every_job_once_with_its_zone(db):

@@ -26,8 +26,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from contracts.api import BaseViewSet
 from contracts.models import User
+from slaportal.viewsets import BaseViewSet
 from tickets import services
 from tickets.filters import TicketFilter
 from tickets.models import Attachment, Channel, Ticket

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from contracts import roles
 from contracts.models import User
 from outbox.services import outbox_enqueue
+from slaportal import roles
 from tickets.models import Escalation, Ticket, TicketEvent, TicketMessage
 
 

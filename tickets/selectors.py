@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 from django.db.models import F, Q, QuerySet
 
-from contracts import roles
 from contracts.models import Calendar, Contract, Customer, Service, SeverityTerm, User
 from contracts.selectors import business_calendar_for
+from slaportal import roles
 from tickets.clocks import (
     NO_TERMS,
     STATE_LABELS,

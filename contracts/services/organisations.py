@@ -9,13 +9,13 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from contracts import roles
 from contracts.models import (
     Customer,
     Service,
     User,
 )
 from contracts.services._common import _clean
+from slaportal import roles
 
 
 def roles_sync(*, using: str = "default") -> None:

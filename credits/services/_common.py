@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from contracts.models import Contract, Customer, User
-from contracts.roles import ACCOUNT_MANAGER, ADMIN, has_role
 from credits.models import Balance, LedgerEntry
+from slaportal.roles import ACCOUNT_MANAGER, ADMIN, has_role
 
 
 def manages(actor: User | None, customer: Customer) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 
-from contracts.permissions import customer_required
+from slaportal.permissions import customer_required
 from statements.models import Statement
 from statements.selectors import statements_for_customer
 from statements.views.common import paginate, pdf_response, render_zoned, summary

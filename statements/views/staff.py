@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from contracts import roles
 from contracts.forms import add_service_errors
-from contracts.permissions import role_required
+from slaportal import roles
+from slaportal.permissions import role_required
 from statements.forms import GenerateForm, ReissueForm, StatementFilterForm
 from statements.models import Statement, StatementRun, StatementRunItem
 from statements.selectors import statement_email, statements_for_staff

@@ -22,10 +22,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from contracts import roles
 from contracts.forms import add_service_errors
 from contracts.models import User
-from contracts.permissions import role_required
+from slaportal import roles
+from slaportal.permissions import role_required
 from tickets import services
 from tickets.forms import (
     AssignForm,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.forms import add_service_errors
 from contracts.models import Customer
-from contracts.permissions import customer_required
+from slaportal.permissions import customer_required
 from tickets import services
 from tickets.forms import ReplyForm, TicketFileForm, TicketListFilterForm, files_of
 from tickets.models import Ticket

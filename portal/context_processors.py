@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from contracts import roles
+from slaportal import roles
 
 # (roles, url name, label), in the order the navigation shows them. Staff holding
 # several roles see the union (each link once); an administrator sees every staff page.

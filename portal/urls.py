@@ -3,9 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from contracts import views as contract_views
 from contracts.forms import InvitationForm
-from slaportal.health import healthz
+from portal import views
+from portal.health import healthz
 
 api_patterns = [
     path("", include("contracts.api_urls")),
@@ -18,7 +18,10 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", contract_views.home, name="home"),
+    path("", views.home, name="home"),
+    path("portal/", views.customer_home, name="portal-home"),
+    path("am/", views.account_manager_home, name="am-home"),
+    path("backoffice/", views.backoffice_home, name="backoffice-home"),
     path("healthz", healthz, name="healthz"),
     # Invited people have no password yet; the reset form must reach them too.
     path(

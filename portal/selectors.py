@@ -30,7 +30,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least, TruncMonth
 
-from contracts import roles
 from contracts.calendars import CalendarError
 from contracts.models import Contract, Customer, Service, User
 from contracts.selectors import customers_for_account_manager
@@ -39,6 +38,7 @@ from credits.selectors import pending_credits_for
 from outages.facts import Availability
 from outages.models import Outage, OutageUpdate
 from outages.selectors import availability_for_month
+from slaportal import roles
 from slaportal.money import format_money
 from slaportal.months import local_midnight
 from statements.models import Statement

@@ -18,7 +18,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from contracts import roles
+from slaportal import roles
 
 View = Callable[..., HttpResponse]
 M = TypeVar("M", bound=Model)

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from slaportal.schedules import SCHEDULES
+from portal.schedules import SCHEDULES
 
 
 class Command(BaseCommand):
