@@ -8,6 +8,7 @@ import django_filters as filters
 from django.db.models import Q, QuerySet
 
 from contracts.models import Contract, Customer, Invoice, Service, SLAPolicy
+from slaportal.filters import IdFilter
 
 
 class CustomerFilter(filters.FilterSet):
@@ -33,7 +34,7 @@ class PolicyFilter(filters.FilterSet):
 class ContractFilter(filters.FilterSet):
     # Plain ids rather than model choices: a customer person asking about another
     # organisation's id gets an empty list, not a 400 that would confirm it exists.
-    customer = filters.NumberFilter(field_name="customer_id")
+    customer = IdFilter(field_name="customer_id")
     policy = filters.CharFilter(field_name="policy__code", help_text="SLA policy code.")
     active_on = filters.DateFilter(
         method="filter_active_on",
@@ -54,8 +55,8 @@ class ContractFilter(filters.FilterSet):
 
 
 class InvoiceFilter(filters.FilterSet):
-    customer = filters.NumberFilter(field_name="customer_id")
-    contract = filters.NumberFilter(field_name="contract_id")
+    customer = IdFilter(field_name="customer_id")
+    contract = IdFilter(field_name="contract_id")
     paid = filters.BooleanFilter(
         field_name="paid_at", lookup_expr="isnull", exclude=True, help_text="Paid (true) or not."
     )

@@ -7,16 +7,16 @@ from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
 from credits.models import Balance, Credit, LedgerEntry
-from slaportal.filters import UTCDateTimeFilter
+from slaportal.filters import IdFilter, UTCDateTimeFilter
 from slaportal.months import parse_month
 
 
 class CreditFilter(filters.FilterSet):
     # Plain ids rather than model choices: a customer person asking about another
     # organisation's id gets an empty list, not a 400 that would confirm it exists.
-    customer = filters.NumberFilter(field_name="contract__customer_id")
-    contract = filters.NumberFilter(field_name="contract_id")
-    service = filters.NumberFilter(field_name="service_id")
+    customer = IdFilter(field_name="contract__customer_id")
+    contract = IdFilter(field_name="contract_id")
+    service = IdFilter(field_name="service_id")
     month = filters.CharFilter(method="filter_month", help_text="The month credited, YYYY-MM.")
 
     class Meta:
@@ -31,10 +31,10 @@ class CreditFilter(filters.FilterSet):
 
 
 class LedgerFilter(filters.FilterSet):
-    customer = filters.NumberFilter(field_name="customer_id")
-    contract = filters.NumberFilter(field_name="contract_id")
-    credit = filters.NumberFilter(field_name="credit_id")
-    invoice = filters.NumberFilter(
+    customer = IdFilter(field_name="customer_id")
+    contract = IdFilter(field_name="contract_id")
+    credit = IdFilter(field_name="credit_id")
+    invoice = IdFilter(
         field_name="invoice_line__invoice_id", help_text="Entries applied to this invoice."
     )
     created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -55,7 +55,7 @@ class LedgerFilter(filters.FilterSet):
 
 
 class BalanceFilter(filters.FilterSet):
-    customer = filters.NumberFilter(field_name="customer_id")
+    customer = IdFilter(field_name="customer_id")
 
     class Meta:
         model = Balance

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 
 from contracts.models import ContractLine, DowntimeCategory
 from outages.models import Outage
-from slaportal.filters import UTCDateTimeFilter
+from slaportal.filters import IdFilter, UTCDateTimeFilter
 
 
 def affecting(customer_id: int) -> Q:
@@ -23,12 +23,10 @@ def affecting(customer_id: int) -> Q:
 class OutageFilter(filters.FilterSet):
     # Plain ids rather than model choices, as in the contracts API: an unknown id is an
     # empty list, not a 400 that would confirm whether it exists.
-    service = filters.NumberFilter(field_name="service_id")
+    service = IdFilter(field_name="service_id")
     category = filters.ChoiceFilter(choices=DowntimeCategory.choices)
     scope = filters.ChoiceFilter(choices=Outage.Scope.choices)
-    customer = filters.NumberFilter(
-        method="filter_customer", help_text="Outages that affect this customer id."
-    )
+    customer = IdFilter(method="filter_customer", help_text="Outages that affect this customer id.")
     ongoing = filters.BooleanFilter(
         field_name="ended_at", lookup_expr="isnull", help_text="Still open (true) or ended."
     )

@@ -6,14 +6,15 @@ import django_filters as filters
 from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
+from slaportal.filters import IdFilter
 from slaportal.months import parse_month
 from statements.models import Statement
 
 
 class StatementFilter(filters.FilterSet):
     # Plain ids: a customer asking about another organisation's id gets an empty list.
-    customer = filters.NumberFilter(field_name="contract__customer_id")
-    contract = filters.NumberFilter(field_name="contract_id")
+    customer = IdFilter(field_name="contract__customer_id")
+    contract = IdFilter(field_name="contract_id")
     month = filters.CharFilter(method="filter_month", help_text="The statement's month, YYYY-MM.")
 
     class Meta:

@@ -169,3 +169,17 @@ def test_invoice_filters(agent, invoice, other_invoice):
     assert ids(paid="false") == {invoice.pk, other_invoice.pk}
     assert ids(due_after="2026-02-01") == {paid.pk}
     assert ids(due_before="2026-01-31", customer=invoice.customer_id) == {invoice.pk}
+
+
+@pytest.mark.parametrize("value", ["-1.4e80", "9223372036854775808", "1.5", "two"])
+def test_an_id_filter_that_is_no_whole_number_in_range_is_a_400_naming_it(agent, contract, value):
+    # On SQLite a huge id could not even be bound as a parameter (a 500 before).
+    for path, name in (("contracts/", "customer"), ("invoices/", "contract")):
+        response = client_for(agent).get(f"{API}{path}", {name: value})
+        assert response.status_code == 400
+        assert name in response.json()
+
+
+def test_an_id_filter_takes_a_whole_number_written_with_a_zero_fraction(agent, contract):
+    response = client_for(agent).get(f"{API}contracts/", {"customer": f"{contract.customer_id}.0"})
+    assert [c["id"] for c in response.json()["results"]] == [contract.pk]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import F, Q, QuerySet
 
-from slaportal.filters import UTCDateTimeFilter
+from slaportal.filters import IdFilter, UTCDateTimeFilter
 from tickets.models import Channel, Ticket
 
 ORDERINGS = {
@@ -18,11 +18,11 @@ ORDERINGS = {
 class TicketFilter(filters.FilterSet):
     # Plain ids rather than model choices, as in the other APIs: a customer person asking
     # about another organisation's id gets an empty list, not a 400 confirming it exists.
-    customer = filters.NumberFilter(field_name="customer_id", help_text="Staff: one customer.")
-    service = filters.NumberFilter(field_name="service_id")
-    assignee = filters.NumberFilter(field_name="assignee_id", help_text="Assigned to this agent.")
+    customer = IdFilter(field_name="customer_id", help_text="Staff: one customer.")
+    service = IdFilter(field_name="service_id")
+    assignee = IdFilter(field_name="assignee_id", help_text="Assigned to this agent.")
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
-    severity = filters.NumberFilter()
+    severity = IdFilter()
     status = filters.MultipleChoiceFilter(
         choices=Ticket.Status.choices, help_text="One status or several (repeat the parameter)."
     )
