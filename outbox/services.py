@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from outbox.models import OutboxAttachment, OutboxMessage
+from slaportal.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def outbox_enqueue(
             raise
         return existing, False
     # robust: a broker outage must not undo or fail the business change that committed.
-    transaction.on_commit(partial(_dispatch, message.pk), robust=True)
+    after_commit(_dispatch, message.pk)
     return message, True
 
 

@@ -10,7 +10,9 @@ quiet month with nothing to issue is healthy however old the last run is. It is
 unhealthy when a contract still has no issued statement for the last ended month
 ``STATEMENTS_GRACE`` after that month ended in its policy's zone (the tick runs hourly
 and retries, so a day is ample). The last successful run and its age are reported for
-the humans reading it.
+the humans reading it. Delivery too: an issued statement with every credit decided but
+no PDF or e-mail ``DELIVERY_GRACE`` after it last had reason to wait (two hourly ticks
+that should have delivered it) is unhealthy.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.views.decorators.http import require_GET
 
 BROKER_TIMEOUT_SECONDS = 2
 STATEMENTS_GRACE = timedelta(hours=24)
+DELIVERY_GRACE = timedelta(hours=2)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,7 @@ def _last_ended_month(now: datetime) -> date:
 
 def check_statements(now: datetime | None = None) -> dict[str, Any]:
     from statements.models import StatementRun
+    from statements.selectors import overdue_deliveries
     from statements.services.runs import contracts_owed
 
     now = now or timezone.now()
@@ -84,12 +88,14 @@ def check_statements(now: datetime | None = None) -> dict[str, Any]:
         # contract's zone is not owed yet.
         month = _last_ended_month(now - STATEMENTS_GRACE)
         owed = len(contracts_owed(month, now=now - STATEMENTS_GRACE))
+        undelivered = overdue_deliveries(now - DELIVERY_GRACE).count()
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "error": _error("statement runs", exc)}
     result: dict[str, Any] = {
-        "ok": owed == 0,
+        "ok": owed == 0 and undelivered == 0,
         "month": f"{month:%Y-%m}",
         "contracts_owed": owed,
+        "statements_undelivered": undelivered,
         "last_success": None,
     }
     if last is not None:
@@ -98,11 +104,19 @@ def check_statements(now: datetime | None = None) -> dict[str, Any]:
             "finished_at": last.finished_at.isoformat(),
             "age_seconds": int((now - last.finished_at).total_seconds()),
         }
+    errors = []
     if owed:
-        result["error"] = (
+        errors.append(
             f"{owed} contract(s) still have no statement for {month:%Y-%m} "
             f"{int(STATEMENTS_GRACE.total_seconds() // 3600)} h after the month ended."
         )
+    if undelivered:
+        errors.append(
+            f"{undelivered} statement(s) still have no PDF or e-mail "
+            f"{int(DELIVERY_GRACE.total_seconds() // 3600)} h after they were ready to send."
+        )
+    if errors:
+        result["error"] = " ".join(errors)
     return result
 
 

@@ -45,12 +45,13 @@ SCHEDULES = [
     ),
     Schedule(
         name="statements: issue the statements of every month that has ended",
-        task="statements.tasks.statements_tick",
+        task="statements.tasks.statements_tick_task",
         minute="5",
         hour="*",
         timezone="UTC",
         description="Hourly: a month ends at local midnight in each policy's zone, so every "
         "zone's statements follow within the hour; a month missed while the scheduler was down "
-        "(up to three back) is caught up, and re-issue requests are fanned out.",
+        "(up to three back) is caught up, statements still owed their PDF or e-mail are "
+        "delivered, and re-issue requests are fanned out.",
     ),
 ]

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class StatementsConfig(AppConfig):
     name = "statements"
     verbose_name = "Statements"
+
+    def ready(self) -> None:
+        # Credits cannot call statements (a layer above it): it announces each decision,
+        # and the statements waiting for it are rendered and sent after the commit. The
+        # hourly tick delivers them too, should this path lose its task.
+        from credits.signals import credit_decided
+        from statements.services.delivery import credit_decided_received
+
+        credit_decided.connect(credit_decided_received, dispatch_uid="statements.credit_decided")

@@ -27,6 +27,14 @@ from contracts.models import Contract
 from contracts.validators import CURRENCIES
 from credits.models import Credit
 
+# Owed its delivery: an issued statement whose PDF is not stored or whose e-mail is not
+# queued yet, or a superseded one never rendered (kept for the record, never sent). The
+# hourly tick looks for these among every statement ever issued; a partial index on
+# this condition keeps that to the handful still owed.
+UNDELIVERED = Q(status="issued") & (Q(pdf="") | Q(emailed_at__isnull=True)) | Q(
+    status="superseded", pdf=""
+)
+
 
 class Statement(models.Model):
     class Status(models.TextChoices):
@@ -74,7 +82,12 @@ class Statement(models.Model):
 
     class Meta:
         ordering = ["-month", "contract", "-revision"]
-        indexes = [models.Index(fields=["month", "status"], name="statement_month_status_idx")]
+        indexes = [
+            models.Index(fields=["month", "status"], name="statement_month_status_idx"),
+            models.Index(
+                fields=["issued_at"], condition=UNDELIVERED, name="statement_undelivered_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["contract", "month", "revision"],

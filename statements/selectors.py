@@ -31,7 +31,7 @@ from credits.models import Credit
 from outages.models import ReissueRequest
 from outbox.models import OutboxMessage
 from slaportal.months import month_bounds, next_month
-from statements.models import Statement, StatementCredit, StatementRunItem
+from statements.models import UNDELIVERED, Statement, StatementCredit, StatementRunItem
 from tickets.clocks import BREACHED, MET, NO_TARGET
 from tickets.models import Ticket
 from tickets.selectors import severity_terms_for, ticket_states
@@ -80,6 +80,32 @@ def awaiting_decision(statement: Statement) -> bool:
     """Whether a credit on the statement still waits for an account manager."""
     ids = StatementCredit.objects.filter(statement=statement).values("credit_id")
     return Credit.objects.filter(pk__in=ids, status=Credit.Status.PENDING).exists()
+
+
+def undelivered_statements() -> QuerySet[Statement]:
+    """Statements owed their PDF or their e-mail (``UNDELIVERED``, read through its
+    partial index) with no credit awaiting a decision: ready to render and send.
+
+    One query, whatever the number (the pending credits are an anti-join), so the hourly
+    tick can run it over every statement ever issued."""
+    pending = StatementCredit.objects.filter(
+        statement=OuterRef("pk"), credit__status=Credit.Status.PENDING
+    )
+    return Statement.objects.filter(UNDELIVERED).exclude(Exists(pending))
+
+
+def overdue_deliveries(settled_before: datetime) -> QuerySet[Statement]:
+    """Issued statements still undelivered although nothing held them since
+    ``settled_before`` (issued before it, no credit decided after it): the tick should
+    have delivered them, so /healthz counts them."""
+    recent = StatementCredit.objects.filter(
+        statement=OuterRef("pk"), credit__decided_at__gte=settled_before
+    )
+    return (
+        undelivered_statements()
+        .filter(status=Statement.Status.ISSUED, issued_at__lt=settled_before)
+        .exclude(Exists(recent))
+    )
 
 
 def statement_email(statement: Statement) -> OutboxMessage | None:

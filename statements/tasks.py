@@ -1,9 +1,16 @@
 """Thin Celery tasks: ids in, one service call, a short outcome out.
 
+Each task is named after the service it calls, with ``_task``: ``statement_render_task``
+calls ``statement_render``, and nothing else in the app shares a task's name (the PDF
+renderer ``statements.pdf.render_statement_pdf`` once had a task of the same name).
+
 Every task is idempotent (a second delivery finds its work done and returns), so they
 run with ``acks_late``: a worker killed mid-task leaves the message to be delivered
 again rather than lost. A database outage (``OperationalError``) is retried with
-backoff; anything else is recorded where staff see it (the run's failed items).
+backoff; anything else is recorded where staff see it (the run's failed items). None
+holds work only in its message: the hourly tick finds every lost one again in the
+database (a pending claim, a statement owed its delivery, an open re-issue request),
+which is also what covers messages queued under a task's earlier name.
 """
 
 from __future__ import annotations
@@ -20,9 +27,7 @@ from statements.services import (
     statement_reissue_requested,
     statement_render,
     statement_run_item_process,
-)
-from statements.services import (
-    statements_tick as tick,
+    statements_tick,
 )
 
 log = logging.getLogger(__name__)
@@ -38,15 +43,16 @@ RETRYING = {
 
 
 @shared_task
-def statements_tick() -> dict:
-    """Hourly (django-celery-beat): fan out the statements every ended month still owes."""
-    outcome = tick().as_dict()
+def statements_tick_task() -> dict:
+    """Hourly (django-celery-beat): fan out the statements every ended month still owes,
+    and the deliveries still owed."""
+    outcome = statements_tick().as_dict()
     log.info("statements tick: %s", outcome)
     return outcome
 
 
 @shared_task(**RETRYING)
-def generate_statement(contract_id: int, month_iso: str, item_id: int | None = None) -> str:
+def statement_generate_task(contract_id: int, month_iso: str, item_id: int | None = None) -> str:
     """One contract's statement for a month; with ``item_id``, as an item of a run."""
     if item_id is not None:
         return statement_run_item_process(item_id=item_id).status
@@ -55,13 +61,13 @@ def generate_statement(contract_id: int, month_iso: str, item_id: int | None = N
 
 
 @shared_task(**RETRYING)
-def render_statement_pdf(statement_id: int) -> str:
+def statement_render_task(statement_id: int) -> str:
     """Store the statement's PDF once its credits are decided, then e-mail it."""
     return statement_render(statement_id=statement_id)
 
 
 @shared_task(**RETRYING)
-def reissue_statement(contract_id: int, month_iso: str) -> str:
+def statement_reissue_requested_task(contract_id: int, month_iso: str) -> str:
     """Resolve a contract-month's re-issue requests (re-issuing when figures changed)."""
     contract = Contract.objects.select_related("policy__measurement_calendar").get(pk=contract_id)
     statement = statement_reissue_requested(contract=contract, month=date.fromisoformat(month_iso))

@@ -16,7 +16,7 @@ from outbox.models import OutboxMessage
 from statements.models import Statement, StatementRun, StatementRunItem
 from statements.services import runs as runs_module
 from statements.services import statement_run_retry, statements_tick
-from statements.tasks import generate_statement
+from statements.tasks import statement_generate_task
 from tests.factories import catalog_contract
 
 JUNE = date(2026, 6, 1)
@@ -124,8 +124,8 @@ def test_a_task_delivered_twice_counts_once(
     item = StatementRunItem.objects.get(contract=contracts["new_york"])
     args = [item.contract_id, JUNE.isoformat(), item.pk]
     with time_machine.travel(CHICAGO_MIDNIGHT_PASSED, tick=False):
-        assert generate_statement.apply(args=args).get() == "done"
-        assert generate_statement.apply(args=args).get() == "done"
+        assert statement_generate_task.apply(args=args).get() == "done"
+        assert statement_generate_task.apply(args=args).get() == "done"
     run = item.run
     run.refresh_from_db()
     assert (run.done, run.failed) == (1, 0)
@@ -198,8 +198,19 @@ def test_the_command_lists_generates_and_then_finds_nothing_to_do(contracts, cel
         call_command("generate_statements", "--month", "June")
 
 
+def test_setup_schedules_rewrites_a_stored_tick_that_names_the_task_by_its_old_name(db):
+    # Before the tasks were named after their services, the tick was "statements_tick".
+    call_command("setup_schedules", verbosity=0)
+    PeriodicTask.objects.filter(task="statements.tasks.statements_tick_task").update(
+        task="statements.tasks.statements_tick"
+    )
+    call_command("setup_schedules", verbosity=0)
+    assert not PeriodicTask.objects.filter(task="statements.tasks.statements_tick").exists()
+    assert PeriodicTask.objects.filter(task="statements.tasks.statements_tick_task").count() == 1
+
+
 def test_setup_schedules_writes_the_hourly_statements_tick(db):
     call_command("setup_schedules", verbosity=0)
-    task = PeriodicTask.objects.get(task="statements.tasks.statements_tick")
+    task = PeriodicTask.objects.get(task="statements.tasks.statements_tick_task")
     assert (task.crontab.minute, task.crontab.hour, str(task.crontab.timezone)) == ("5", "*", "UTC")
     assert task.enabled

@@ -159,7 +159,7 @@ def test_the_monthly_job_on_a_real_worker_sends_one_statement_per_contract(
     et = ZoneInfo("America/New_York")
     record_outage(ny, "Heretto CCMS", datetime(month.year, month.month, 10, 12, tzinfo=et), 300)
 
-    call_task(env, "statements.tasks.statements_tick")
+    call_task(env, "statements.tasks.statements_tick_task")
     _wait(lambda: Statement.objects.count() == 2, 90, "two statements")
     _wait(lambda: len(smtp.received) == 1, 90, "the creditless statement's e-mail")
     # The credited one waits for its account manager.
@@ -202,9 +202,9 @@ def test_the_monthly_job_on_a_real_worker_sends_one_statement_per_contract(
             assert "No adjustment to your invoices" in text
 
     # Again: the tick, and the same task delivered twice, create and send nothing.
-    call_task(env, "statements.tasks.statements_tick")
+    call_task(env, "statements.tasks.statements_tick_task")
     for _ in range(2):
-        call_task(env, "statements.tasks.generate_statement", ny.pk, month.isoformat())
+        call_task(env, "statements.tasks.statement_generate_task", ny.pk, month.isoformat())
     time.sleep(5)
     assert Statement.objects.count() == 2
     assert OutboxMessage.objects.count() == 2

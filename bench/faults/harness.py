@@ -270,9 +270,9 @@ def approve_pending(manager) -> int:
 
 
 def tick() -> None:
-    from statements.tasks import statements_tick
+    from statements.tasks import statements_tick_task
 
-    statements_tick.delay()
+    statements_tick_task.delay()
 
 
 def statements_done(data: dict) -> bool:

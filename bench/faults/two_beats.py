@@ -12,7 +12,7 @@ def main() -> bool:
     h.fresh_database()
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    tick = PeriodicTask.objects.get(task="statements.tasks.statements_tick")
+    tick = PeriodicTask.objects.get(task="statements.tasks.statements_tick_task")
     every, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
     tick.crontab, tick.interval = None, every
     tick.save()

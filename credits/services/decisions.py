@@ -20,6 +20,7 @@ from credits.rules import CreditCase, compute_credit
 from credits.selectors import credit_terms
 from credits.services._common import locked_balance, post, require_account_manager, require_reason
 from credits.services.ledger import ledger_reverse
+from credits.signals import credit_decided
 from outages.availability import Availability
 from outages.models import Outage
 from outages.selectors import ServiceMonth, contract_availability
@@ -282,12 +283,9 @@ def _reverse_earlier_grants(credit: Credit, actor: User) -> None:
 
 
 def _decided(credit: Credit) -> None:
-    # A statement waits for its credits' decisions before it is rendered and e-mailed.
-    # A direct call rather than a signal (house rule: no logic in signals); imported here
-    # because statements builds on credits, not the other way round.
-    from statements.services import statement_credit_decided
-
-    statement_credit_decided(credit=credit)
+    # A statement waits for its credits' decisions before it is rendered and e-mailed;
+    # statements listens (credits never imports it: it is a layer above).
+    credit_decided.send(sender=Credit, credit=credit)
 
 
 @transaction.atomic

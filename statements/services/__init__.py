@@ -3,15 +3,15 @@
 * ``statement_generate`` — a month's statement (issued; or a staff draft), idempotent;
 * ``statement_reissue`` — revision n + 1 of an issued month, the previous superseded;
 * ``statement_render`` / ``statement_send`` — store the PDF once, e-mail it once;
-* ``statement_credit_decided`` — the credits services' hook after a decision;
+* ``statements_deliver_owed`` — the tick's sweep of statements still owed either;
 * ``statements_plan``, ``statement_run_item_process``, ``statement_run_retry``,
   ``statements_tick``, ``statement_reissue_requested`` — the monthly run.
 """
 
 from statements.services.delivery import (
-    statement_credit_decided,
     statement_render,
     statement_send,
+    statements_deliver_owed,
 )
 from statements.services.generate import statement_generate, statement_number, statement_reissue
 from statements.services.runs import (
@@ -25,7 +25,6 @@ from statements.services.runs import (
 
 __all__ = [
     "contracts_owed",
-    "statement_credit_decided",
     "statement_generate",
     "statement_number",
     "statement_reissue",
@@ -34,6 +33,7 @@ __all__ = [
     "statement_run_item_process",
     "statement_run_retry",
     "statement_send",
+    "statements_deliver_owed",
     "statements_plan",
     "statements_tick",
 ]

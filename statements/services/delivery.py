@@ -3,10 +3,25 @@
 Order of events. An issued statement is rendered only when no credit on it awaits a
 decision, so the stored PDF shows the credit as decided (granted and deducted from
 the next invoice, or not granted and why) — the document the customer receives is
-final. The render task runs after the statement's commit and again after each
-decision's commit (``statement_credit_decided``); whichever finds nothing pending
-renders, stores and sends. Every step is idempotent: a stored PDF is never replaced
-(the database refuses it), and the e-mail's dedupe key ``statement:<id>`` means the
+final. Three paths dispatch the render task, and whichever finds nothing pending
+renders, stores and sends:
+
+* the statement's own commit (``statement_generate``, ``statement_reissue``);
+* a credit's decision: credits sends ``credits.signals.credit_decided`` and
+  ``credit_decided_received`` (connected in ``StatementsConfig.ready``) dispatches the
+  statements that now wait for nothing, after the decision's commit. Credits sits below
+  statements and never imports it; the signal keeps the e-mail seconds behind the
+  approval;
+* the hourly tick (``statements_deliver_owed``): every statement still owed its PDF or
+  e-mail with all its credits decided. Both paths above dispatch after the commit,
+  robustly (``after_commit``) — a broker down at that moment must not undo or fail the
+  statement or the decision — so their task can be lost; the tick guarantees delivery.
+
+Each statement is dispatched by several paths, on purpose, so the task is safe to run
+any number of times, at once on several workers: the render holds the statement's row
+(``FOR NO KEY UPDATE SKIP LOCKED``; a second worker skips it, ``busy``) while it renders,
+stores and queues the e-mail, so a PDF is rendered once; a stored PDF is never replaced
+(the database refuses it); and the e-mail's dedupe key ``statement:<id>`` means the
 outbox queues it once however often this runs.
 """
 
@@ -15,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime
-from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -27,28 +41,42 @@ from django.utils import timezone
 from credits.models import Credit
 from outbox.models import OutboxMessage
 from outbox.services import OutboxFile, outbox_enqueue
+from slaportal.transactions import after_commit
 from statements.models import Statement, StatementCredit
 from statements.pdf import render_statement_pdf, statement_context
-from statements.selectors import awaiting_decision
+from statements.selectors import awaiting_decision, undelivered_statements
 
 log = logging.getLogger(__name__)
 
 
 def dispatch_render(statement_id: int) -> None:
-    """Queue the render task (call it from ``transaction.on_commit``)."""
-    from statements.tasks import render_statement_pdf as render_task  # tasks import services
+    """Queue the render task (call it after the commit: ``after_commit``)."""
+    from statements.tasks import statement_render_task  # the tasks module imports services
 
-    render_task.delay(statement_id)
+    statement_render_task.delay(statement_id)
 
 
-def statement_credit_decided(*, credit: Credit) -> None:
-    """Called by ``credit_approve`` / ``credit_reject`` inside their transaction: render
-    (and then send) each issued statement that reports the credit, after the commit."""
-    ids = StatementCredit.objects.filter(credit=credit).values_list("statement_id", flat=True)
-    for statement_id in Statement.objects.filter(
-        pk__in=list(ids), status=Statement.Status.ISSUED
-    ).values_list("pk", flat=True):
-        transaction.on_commit(partial(dispatch_render, statement_id), robust=True)
+def credit_decided_received(sender: type, *, credit: Credit, **kwargs: object) -> None:
+    """Receiver of ``credits.signals.credit_decided``, inside the decision's transaction:
+    after its commit, render and send each statement reporting the credit that now waits
+    for nothing else."""
+    reporting = StatementCredit.objects.filter(credit=credit).values("statement_id")
+    for statement_id in (
+        undelivered_statements().filter(pk__in=reporting).values_list("pk", flat=True)
+    ):
+        after_commit(dispatch_render, statement_id)
+
+
+def statements_deliver_owed() -> int:
+    """The tick's sweep: dispatch the render (and send) of every statement still owed its
+    PDF or e-mail whose credits are all decided — those whose task was lost to a broker
+    outage, or whose worker died. Returns how many were dispatched."""
+    owed = list(undelivered_statements().order_by("pk").values_list("pk", flat=True))
+    for statement_id in owed:
+        after_commit(dispatch_render, statement_id)
+    if owed:
+        log.info("statements: %s owed their PDF or e-mail, dispatched again", len(owed))
+    return len(owed)
 
 
 def pdf_name(statement: Statement) -> str:
@@ -57,42 +85,60 @@ def pdf_name(statement: Statement) -> str:
 
 def statement_render(*, statement_id: int, now: datetime | None = None) -> str:
     """Render and store the PDF of an issued (or superseded) statement once, then send
-    it. Returns what happened: ``rendered``, ``already``, ``waiting`` (a credit awaits
-    a decision), ``draft`` (drafts are previews, rendered on request, never stored) or
-    ``missing``."""
-    statement = (
-        Statement.objects.select_related("contract__customer", "supersedes")
-        .filter(pk=statement_id)
-        .first()
-    )
+    it. Returns what happened: ``rendered``, ``sent`` (the PDF was stored already, the
+    e-mail is queued now), ``already`` (nothing left to do), ``waiting`` (a credit awaits
+    a decision), ``busy`` (another worker holds it, and finishes it), ``draft`` (drafts
+    are previews, rendered on request, never stored) or ``missing``."""
+    statement = Statement.objects.filter(pk=statement_id).first()
     if statement is None:
         return "missing"
     if statement.status == Statement.Status.DRAFT:
         return "draft"
-    outcome = "already"
-    if not statement.pdf:
-        if awaiting_decision(statement):
-            log.info("statement %s: waiting for its credits' decision", statement.number)
-            return "waiting"
-        # Rendered outside any transaction (about a second of CPU); a concurrent render
-        # of the same statement loses below and throws its bytes away.
-        content = render_statement_pdf(statement)
-        outcome = _store(statement, content, now or timezone.now())
-    statement.refresh_from_db()
-    statement_send(statement=statement, now=now)
+    if statement.pdf and (statement.emailed_at or statement.status != Statement.Status.ISSUED):
+        return "already"
+    if not statement.pdf and awaiting_decision(statement):
+        # Checked before taking the row: a worker holding it always finishes the work, so
+        # the one it turns away ("busy") loses nothing. A decision dispatches again.
+        log.info("statement %s: waiting for its credits' decision", statement.number)
+        return "waiting"
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Held while rendering (about a second of CPU): a second worker given the same
+        # statement (two ticks, a decision during the tick) skips it instead of rendering
+        # it again. NO KEY: rows that only reference the statement are not held up.
+        statement = (
+            Statement.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
+            .select_related("contract__customer", "supersedes")
+            .filter(pk=statement_id)
+            .first()
+        )
+        if statement is None:
+            log.info("statement %s: delivered by another worker right now", statement_id)
+            return "busy"
+        outcome = "already"
+        if not statement.pdf:
+            outcome = _store(statement, render_statement_pdf(statement), now)
+        if statement.status == Statement.Status.ISSUED and statement.emailed_at is None:
+            statement_send(statement=statement, now=now)
+            outcome = "sent" if outcome == "already" else outcome
     return outcome
 
 
 def _store(statement: Statement, content: bytes, now: datetime) -> str:
-    with transaction.atomic():
-        locked = Statement.objects.select_for_update().get(pk=statement.pk)
-        if locked.pdf:
-            return "already"
-        name = default_storage.save(pdf_name(locked), ContentFile(content))
-        # One UPDATE of the three columns the trigger lets us set once, from empty.
-        Statement.objects.filter(pk=locked.pk, pdf="").update(
-            pdf=name, pdf_sha256=hashlib.sha256(content).hexdigest(), pdf_rendered_at=now
-        )
+    """Store the PDF (the caller holds the statement's row)."""
+    name = default_storage.save(pdf_name(statement), ContentFile(content))
+    # One UPDATE of the three columns the trigger lets us set once, from empty. "From
+    # empty" is also the backstop where rows cannot be locked (SQLite): a render that
+    # lost the race drops its file.
+    sha256 = hashlib.sha256(content).hexdigest()
+    stored = Statement.objects.filter(pk=statement.pk, pdf="").update(
+        pdf=name, pdf_sha256=sha256, pdf_rendered_at=now
+    )
+    if not stored:
+        default_storage.delete(name)
+        statement.refresh_from_db(fields=["pdf", "pdf_sha256", "pdf_rendered_at"])
+        return "already"
+    statement.pdf, statement.pdf_sha256, statement.pdf_rendered_at = name, sha256, now
     log.info("statement %s: PDF stored as %s (%s bytes)", statement.number, name, len(content))
     return "rendered"
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,6 +33,7 @@ from credits.services import credit_compute
 from outages.models import Outage
 from outages.selectors import ServiceMonth, contract_availability
 from slaportal.months import month_has_ended, next_month
+from slaportal.transactions import after_commit
 from statements.models import Statement, StatementCredit, StatementRun
 from statements.selectors import current_statement, support_attainment
 from statements.services.delivery import dispatch_render
@@ -179,9 +179,9 @@ def _write(
     )
     if not draft:
         # After commit: a rolled-back statement is never rendered, and the task finds
-        # the row. robust: a broker outage must not undo the statement (the next tick's
-        # re-dispatch and the render task's own idempotence cover it).
-        transaction.on_commit(partial(dispatch_render, statement.pk), robust=True)
+        # the row. robust: a broker outage must not undo the statement; the task is then
+        # lost, and the next tick's sweep (``statements_deliver_owed``) delivers it.
+        after_commit(dispatch_render, statement.pk)
     return statement
 
 
@@ -265,7 +265,7 @@ def statement_reissue(
         if not current.pdf:
             # It waited for a credit that is now withdrawn: render it for the record
             # (a superseded statement is never e-mailed).
-            transaction.on_commit(partial(dispatch_render, current.pk), robust=True)
+            after_commit(dispatch_render, current.pk)
         reason = reason or "Re-issued: the month's figures changed."
         statement = _write(
             locked,

@@ -5,7 +5,7 @@ Work is claimed in the database, never with cache locks: a run's items are inser
 with ``ON CONFLICT DO NOTHING`` against a partial unique index (one *pending* item per
 contract-month), so a second run planned at the same time — the beat firing twice,
 the command during the tick — claims nothing the first one holds. Each item is one
-task (``statements.tasks.generate_statement``); finishing it moves the run's stored
+task (``statements.tasks.statement_generate_task``); finishing it moves the run's stored
 counters with a conditional UPDATE, so a task delivered twice counts once.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from contracts.models import Contract, User
 from slaportal.months import month_has_ended
+from slaportal.transactions import after_commit
 from statements.models import Statement, StatementRun, StatementRunItem
 from statements.selectors import (
     active_in_month,
@@ -31,21 +31,22 @@ from statements.selectors import (
     lost_claims,
     open_reissue_requests,
 )
+from statements.services.delivery import statements_deliver_owed
 from statements.services.generate import statement_generate, statement_reissue
 
 log = logging.getLogger(__name__)
 
 
 def _dispatch_item(contract_id: int, month: date, item_id: int) -> None:
-    from statements.tasks import generate_statement  # the tasks module imports services
+    from statements.tasks import statement_generate_task  # the tasks module imports services
 
-    generate_statement.delay(contract_id, month.isoformat(), item_id)
+    statement_generate_task.delay(contract_id, month.isoformat(), item_id)
 
 
 def _dispatch_reissue(contract_id: int, month: date) -> None:
-    from statements.tasks import reissue_statement
+    from statements.tasks import statement_reissue_requested_task
 
-    reissue_statement.delay(contract_id, month.isoformat())
+    statement_reissue_requested_task.delay(contract_id, month.isoformat())
 
 
 def contracts_owed(month: date, *, now: datetime, contract_ids: list[int] | None = None):
@@ -103,7 +104,7 @@ def statements_plan(
     run.save(update_fields=["planned"])
     if dispatch:
         for item_id, contract_id in items:
-            transaction.on_commit(partial(_dispatch_item, contract_id, month, item_id), robust=True)
+            after_commit(_dispatch_item, contract_id, month, item_id)
     log.info("statements %s (%s): %s planned", f"{month:%Y-%m}", trigger, run.planned)
     return run
 
@@ -207,12 +208,14 @@ def statement_reissue_requested(
 class Tick:
     runs: list[StatementRun] = field(default_factory=list)
     redispatched: int = 0
+    deliveries: int = 0
     reissues: int = 0
 
     def as_dict(self) -> dict:
         return {
             "runs": [f"{r.month:%Y-%m}:{r.planned}" for r in self.runs],
             "redispatched": self.redispatched,
+            "deliveries": self.deliveries,
             "reissues": self.reissues,
         }
 
@@ -221,7 +224,8 @@ def statements_tick(*, now: datetime | None = None) -> Tick:
     """Hourly: plan every month that has ended in some policy zone and still owes
     statements (the last ended month there, and up to two before it, so a scheduler
     that was down over the 1st catches up by itself, exactly once); re-dispatch lost
-    claims; fan out re-issue requests."""
+    claims; render and send the statements still owed their PDF or e-mail whose credits
+    are all decided (``statements_deliver_owed``); fan out re-issue requests."""
     now = now or timezone.now()
     tick = Tick()
     for item in lost_claims(now).select_related("run"):
@@ -229,9 +233,7 @@ def statements_tick(*, now: datetime | None = None) -> Tick:
             pk=item.pk, status=StatementRunItem.Status.PENDING, dispatched_at=item.dispatched_at
         ).update(dispatched_at=now)
         if updated:
-            transaction.on_commit(
-                partial(_dispatch_item, item.contract_id, item.month, item.pk), robust=True
-            )
+            after_commit(_dispatch_item, item.contract_id, item.month, item.pk)
             tick.redispatched += 1
     for month, contract_ids in due_contract_months(now).items():
         run = statements_plan(
@@ -239,8 +241,9 @@ def statements_tick(*, now: datetime | None = None) -> Tick:
         )
         if run is not None:
             tick.runs.append(run)
+    tick.deliveries = statements_deliver_owed()
     pairs = dict.fromkeys(open_reissue_requests().values_list("contract_id", "month"))
     for contract_id, month in pairs:
-        transaction.on_commit(partial(_dispatch_reissue, contract_id, month), robust=True)
+        after_commit(_dispatch_reissue, contract_id, month)
         tick.reissues += 1
     return tick
