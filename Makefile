@@ -43,6 +43,7 @@ $(AXE): package.json package-lock.json
 	else echo "note: npm not found; the browser tests' accessibility checks need axe-core"; fi
 
 test: venv $(AXE)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 bench: venv
@@ -58,6 +59,7 @@ faults: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis node_modules
