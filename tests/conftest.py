@@ -1,5 +1,7 @@
 """Shared fixtures. Service-bound and browser tests skip when their part is missing,
-unless REQUIRE_SERVICES=1 / REQUIRE_BROWSER=1 (as in CI), where a skip is a failure."""
+unless REQUIRE_SERVICES=1 / REQUIRE_BROWSER=1 (as in CI), where a skip is a failure; so
+do the catalog tests that read the SLA source documents (SLA_DOCUMENTS_DIR), unless
+REQUIRE_SLA_DOCUMENTS=1."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import os
 import shutil
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -33,6 +36,7 @@ pytest.register_assert_rewrite("tests.page_helpers")
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+REQUIRE_SLA_DOCUMENTS = os.environ.get("REQUIRE_SLA_DOCUMENTS") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
@@ -88,6 +92,25 @@ def chromium_path() -> str:
         required=REQUIRE_BROWSER,
     )
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def sla_documents() -> Path:
+    """The folder with the two SLA source documents (SLA_DOCUMENTS_DIR), which the
+    clause-by-clause catalog tests read; they are not part of this repository."""
+    from tests.sla_clauses import MULTIPLIER_DOC, TIERED_DOC
+
+    setting = os.environ.get("SLA_DOCUMENTS_DIR", "")
+    folder = Path(setting).resolve() if setting else None
+    missing = [d for d in (TIERED_DOC, MULTIPLIER_DOC) if not folder or not (folder / d).is_file()]
+    why = (
+        "set SLA_DOCUMENTS_DIR=…/seeds (the folder with the SLA source documents "
+        f"{TIERED_DOC} and {MULTIPLIER_DOC}) to run the clause-by-clause catalog tests"
+    )
+    if folder is not None:
+        why = f"SLA_DOCUMENTS_DIR={setting} has no {' or '.join(missing)}; {why}"
+    need(not missing, why, required=REQUIRE_SLA_DOCUMENTS)
+    return folder
 
 
 @pytest.fixture
