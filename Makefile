@@ -46,6 +46,30 @@ test: venv $(AXE)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
+# The date-sensitive tests (marker `edges`: the dashboards' month so far, the statements
+# tick, escalations, credit expiry), one run per instant below, the suite's clock set
+# there (SLA_TEST_NOW, tests/clock.py); `make test` runs them at its default instant.
+#   2027-03-01T05:00:00Z  first second of March in New York (still February in Chicago)
+#   2026-10-01T05:00:30Z  first minute of October in Chicago (01:00 in New York)
+#   2026-07-01T03:59:30Z  last minute of June in New York (already July in UTC)
+#   2026-03-08T07:30:00Z  US DST starts: 03:30 EDT in New York, 01:30 CST in Chicago
+#   2026-11-01T06:30:00Z  US DST ends, and November's first hours: 01:30 EST (the
+#                         second one) in New York, 01:30 CDT (the first) in Chicago
+#   2028-02-29T12:00:00Z  29 February
+#   2026-12-31T23:59:00Z  31 December 23:59 UTC (the evening in the Americas)
+EDGE_INSTANTS := 2027-03-01T05:00:00Z 2026-10-01T05:00:30Z 2026-07-01T03:59:30Z \
+  2026-03-08T07:30:00Z 2026-11-01T06:30:00Z 2028-02-29T12:00:00Z 2026-12-31T23:59:00Z
+
+test-edges: venv $(AXE)
+	@failed=0; summary=""; \
+	for instant in $(EDGE_INSTANTS); do \
+	  echo "== SLA_TEST_NOW=$$instant"; \
+	  if SLA_TEST_NOW=$$instant $(PY) -m pytest -m edges -q; then result=passed; \
+	  else result=FAILED; failed=1; fi; \
+	  summary="$$summary  $$instant  $$result\n"; \
+	done; \
+	printf "test-edges, one run per instant:\n$$summary"; exit $$failed
+
 bench: venv
 	mkdir -p bench/results
 	set -e; for script in bench/[!_]*.py; do $(PY) $$script; done

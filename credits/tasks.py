@@ -6,7 +6,6 @@ import logging
 from datetime import date
 
 from celery import shared_task
-from django.utils import timezone
 
 from credits.services import credits_expire_on_termination
 
@@ -17,10 +16,11 @@ log = logging.getLogger(__name__)
 def expire_credits_on_termination(today: str | None = None) -> int:
     """Daily: expire the balances of customers whose contracts have all terminated.
 
-    ``today`` is an ISO date (JSON-serialisable); by default the current UTC date. The
-    service is idempotent, so a second run the same day expires nothing.
+    ``today`` is an ISO date (JSON-serialisable) taken as every contract's date; by
+    default each contract's date in its policy's zone now. The service is idempotent,
+    so a second run the same day expires nothing.
     """
-    day = date.fromisoformat(today) if today else timezone.now().date()
+    day = date.fromisoformat(today) if today else None
     expired = credits_expire_on_termination(today=day)
-    log.info("credits expired on termination: %s balance(s) as of %s", expired, day)
+    log.info("credits expired on termination: %s balance(s) as of %s", expired, day or "today")
     return expired

@@ -1,20 +1,26 @@
 """Shared fixtures. Service-bound and browser tests skip when their part is missing,
-unless REQUIRE_SERVICES=1 / REQUIRE_BROWSER=1 (as in CI), where a skip is a failure."""
+unless REQUIRE_SERVICES=1 / REQUIRE_BROWSER=1 (as in CI), where a skip is a failure; so
+do the catalog tests that read the SLA source documents (SLA_DOCUMENTS_DIR), unless
+REQUIRE_SLA_DOCUMENTS=1. Every test runs at the instant SLA_TEST_NOW (tests/clock.py)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection
 
 from contracts import services
 from contracts.models import Calendar, Contract, Invoice, SLAPolicy
 from tests.api_helpers import WEEKDAY_HOURS, band_tuples
+from tests.clock import suite_now
 from tests.factories import (
     ContractFactory,
     ContractLineFactory,
@@ -33,7 +39,27 @@ pytest.register_assert_rewrite("tests.page_helpers")
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
+REQUIRE_SLA_DOCUMENTS = os.environ.get("REQUIRE_SLA_DOCUMENTS") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+NOW = suite_now()
+
+
+def pytest_report_header(config) -> str:
+    return f"clock: every test starts at {NOW:%Y-%m-%dT%H:%M:%SZ} (SLA_TEST_NOW)"
+
+
+@pytest.fixture(autouse=True)
+def frozen_now(request) -> Iterator[datetime]:
+    """Every test runs at NOW, never at the real date or time: the clock stands still
+    there, so a test sees exactly the instant it asked for. With a live server or real
+    worker processes (marker ``ticking``) it runs on from NOW instead: requests, pages
+    and workers take real time, and what one request writes must be older than what the
+    next one does. A test that travels to an instant of its own still does (time-machine
+    nests); ``frozen_now`` is the value for tests written relative to the suite's
+    instant (``make test-edges`` runs those at month ends, DST changes, 29 February…)."""
+    ticking = "live_server" in request.fixturenames or request.node.get_closest_marker("ticking")
+    with time_machine.travel(NOW, tick=bool(ticking)):
+        yield NOW
 
 
 @pytest.fixture(autouse=True)
@@ -88,6 +114,25 @@ def chromium_path() -> str:
         required=REQUIRE_BROWSER,
     )
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def sla_documents() -> Path:
+    """The folder with the two SLA source documents (SLA_DOCUMENTS_DIR), which the
+    clause-by-clause catalog tests read; they are not part of this repository."""
+    from tests.sla_clauses import MULTIPLIER_DOC, TIERED_DOC
+
+    setting = os.environ.get("SLA_DOCUMENTS_DIR", "")
+    folder = Path(setting).resolve() if setting else None
+    missing = [d for d in (TIERED_DOC, MULTIPLIER_DOC) if not folder or not (folder / d).is_file()]
+    why = (
+        "set SLA_DOCUMENTS_DIR=…/seeds (the folder with the SLA source documents "
+        f"{TIERED_DOC} and {MULTIPLIER_DOC}) to run the clause-by-clause catalog tests"
+    )
+    if folder is not None:
+        why = f"SLA_DOCUMENTS_DIR={setting} has no {' or '.join(missing)}; {why}"
+    need(not missing, why, required=REQUIRE_SLA_DOCUMENTS)
+    return folder
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+import time_machine
 from django.core import signals
 from django.db import close_old_connections, transaction
 from django.test import override_settings
@@ -38,6 +39,7 @@ from contracts.models import Invoice
 from slaportal.wsgi import application
 from statements.pdf import render_statement_pdf
 from statements.views import common as statement_views
+from tests.clock import suite_now
 
 pytestmark = pytest.mark.django_db
 
@@ -220,7 +222,10 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     try:
         with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
             with transaction.atomic():
-                built = _build_world(media)
+                # Built before any test's clock is set (module scope): at the suite's
+                # instant all the same, never at the real date.
+                with time_machine.travel(suite_now(), tick=False):
+                    built = _build_world(media)
                 WORLD.ids, WORLD.foreign_ids, WORLD.tokens = (
                     built.ids,
                     built.foreign_ids,

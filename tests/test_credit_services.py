@@ -25,6 +25,7 @@ from outages.services import outage_record
 from tests.factories import (
     ContractFactory,
     ContractLineFactory,
+    CustomerFactory,
     CustomerUserFactory,
     InvoiceFactory,
     ServiceFactory,
@@ -292,6 +293,38 @@ def test_credits_of_a_policy_that_does_not_expire_them_survive_termination(
     Contract.objects.filter(pk=heretto.pk).update(terminated_on=date(2026, 7, 31))
     assert expire_credits_on_termination("2026-08-01") == 0
     assert customer_balance(heretto.customer, "USD") == D("200.00")
+
+
+@pytest.mark.edges
+def test_at_any_instant_the_daily_expiry_goes_by_the_date_in_the_policys_zone(
+    catalog, account_manager, frozen_now
+):
+    """The daily task at the suite's instant, by default as of now (it is scheduled at
+    00:15 UTC, still the evening before in Chicago): a balance expires once its
+    contract's termination date has come in the policy's zone (Chicago for the
+    multiplier SLA), not when the UTC date has reached it."""
+    today = frozen_now.astimezone(CT).date()
+    since = date(frozen_now.year - 1, frozen_now.month, 1)
+    contracts = {}
+    for name, terminated in (
+        ("ended", today - timedelta(days=1)),
+        ("ends", today + timedelta(days=1)),
+    ):
+        customer = CustomerFactory(name=f"Terminated {name}")
+        customer.account_managers.add(account_manager)
+        contract = ContractFactory(
+            customer=customer,
+            policy=SLAPolicy.objects.get(code="balto-uptime", version=1),
+            start_date=since,
+            terminated_on=terminated,
+        )
+        ContractLineFactory(contract=contract, monthly_fee=D("3000.00"))
+        grant(contract, account_manager, "100.00", month=since)
+        contracts[name] = contract
+    assert expire_credits_on_termination() == 1
+    assert expire_credits_on_termination() == 0
+    assert customer_balance(contracts["ended"].customer, "USD") == D("0.00")
+    assert customer_balance(contracts["ends"].customer, "USD") == D("100.00")
 
 
 # ------------------------------------------------------------------ manual adjustments

@@ -5,7 +5,7 @@ and however concurrently the every-minute job runs."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -151,3 +151,46 @@ def test_the_database_keeps_one_escalation_per_ticket_target_and_level(ticket):
     Escalation.objects.create(**fields)
     with pytest.raises(IntegrityError), transaction.atomic():
         Escalation.objects.create(**fields)
+
+
+@pytest.mark.edges
+def test_at_any_instant_round_the_clock_targets_escalate_by_real_elapsed_time(
+    customer_user, ticket_service, account_manager, customer, agent, frozen_now
+):
+    """Severity 1 runs around the clock (first response due in 30 minutes). At the
+    suite's instant the scheduled job warns of a ticket filed 25 real minutes before
+    (past 75 %), reports one filed 31 minutes before as breached and leaves one filed 20
+    minutes before alone: across a DST change or a month's end, where local clock times
+    are an hour off, as everywhere else."""
+    customer.account_managers.add(account_manager)
+    tickets = {
+        age: ticket_file(
+            actor=customer_user,
+            service=ticket_service,
+            subject=f"Down for {age} minutes",
+            description="Nothing loads.",
+            severity=1,
+            now=frozen_now - timedelta(minutes=age),
+        )
+        for age in (20, 25, 31)
+    }
+    assert escalate_tickets.apply().get() == 3
+    assert escalate_tickets.apply().get() == 0
+    fired = {
+        age: list(ticket.escalations.order_by("pk").values_list("target", "level"))
+        for age, ticket in tickets.items()
+    }
+    assert fired == {
+        20: [],
+        25: [("response", "at_risk")],
+        31: [("response", "at_risk"), ("response", "breach")],
+    }
+    following = {20: timedelta(minutes=22, seconds=30), 25: timedelta(minutes=30)}
+    for age, ticket in tickets.items():
+        ticket.refresh_from_db()
+        assert ticket.response_due_at == ticket.received_at + timedelta(minutes=30)
+        assert ticket.response_breached == (age == 31)
+        # Next: the response breach, or 75 % of the 8-hour resolution target.
+        assert ticket.next_escalation_at == ticket.received_at + following.get(
+            age, timedelta(hours=6)
+        )

@@ -6,12 +6,18 @@ table headers, template placeholders, marketing copy) are listed in ``NOT_TERMS`
 with the reason. ``test_every_line_of_both_documents_is_accounted_for`` proves the
 two lists together cover every line, so a clause cannot be silently skipped. The
 tables live in tests/sla_clauses_tiered.py and tests/sla_clauses_multiplier.py.
+
+The documents themselves are not in this repository: the two tests that read them take
+them from ``SLA_DOCUMENTS_DIR`` (the ``sla_documents`` fixture) and skip without it, or
+fail with ``REQUIRE_SLA_DOCUMENTS=1``, as in CI. The other tests here need only the
+catalog.
 """
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +29,6 @@ from contracts.models import Calendar, CreditBand, SLAPolicy
 from tests import sla_clauses_multiplier, sla_clauses_tiered
 from tests.sla_clauses import MULTIPLIER_DOC, TIERED_DOC, Clause, Contains, resolve
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 CLAUSES = sla_clauses_tiered.CLAUSES + sla_clauses_multiplier.CLAUSES
 NOT_TERMS = sla_clauses_tiered.NOT_TERMS + sla_clauses_multiplier.NOT_TERMS
 
@@ -32,14 +37,15 @@ def _bullet(line: str) -> str:
     return line.strip().lstrip("•–").strip()
 
 
-def _seed_lines(doc: str) -> list[str]:
+@cache
+def _seed_lines(folder: Path, doc: str) -> tuple[str, ...]:
     """Non-empty lines, bullets and non-breaking spaces normalised away."""
-    text = (SEEDS / doc).read_text(encoding="utf-8")
-    return [_bullet(" ".join(ln.split())) for ln in text.splitlines() if ln.strip()]
+    text = (folder / doc).read_text(encoding="utf-8")
+    return tuple(_bullet(" ".join(ln.split())) for ln in text.splitlines() if ln.strip())
 
 
-def _line_for(clause: Clause) -> str:
-    matches = [ln for ln in _seed_lines(clause.doc) if clause.excerpt in ln]
+def _line_for(folder: Path, clause: Clause) -> str:
+    matches = [ln for ln in _seed_lines(folder, clause.doc) if clause.excerpt in ln]
     assert matches, f"{clause.excerpt!r} is not in {clause.doc}"
     return matches[0]
 
@@ -47,8 +53,8 @@ def _line_for(clause: Clause) -> str:
 @pytest.mark.parametrize(
     "clause", CLAUSES, ids=[f"{c.doc[:3]}:{c.excerpt[:40]}->{c.path}" for c in CLAUSES]
 )
-def test_clause_is_expressed_by_the_catalog(catalog, clause: Clause):
-    line = _line_for(clause)
+def test_clause_is_expressed_by_the_catalog(catalog, sla_documents: Path, clause: Clause):
+    line = _line_for(sla_documents, clause)
     expected = _bullet(line) if clause.expected == "LINE" else clause.expected
     for code in clause.policies:
         policy = SLAPolicy.objects.get(code=code, version=1)
@@ -60,14 +66,15 @@ def test_clause_is_expressed_by_the_catalog(catalog, clause: Clause):
 
 
 @pytest.mark.parametrize("doc", [TIERED_DOC, MULTIPLIER_DOC])
-def test_every_line_of_both_documents_is_accounted_for(doc):
+def test_every_line_of_both_documents_is_accounted_for(sla_documents: Path, doc):
+    lines = _seed_lines(sla_documents, doc)
     excerpts = [c.excerpt for c in CLAUSES if c.doc == doc]
     skipped = [text for d, text, _ in NOT_TERMS if d == doc]
     for text in excerpts + skipped:
-        assert any(text in ln for ln in _seed_lines(doc)), f"{text!r} is not in {doc}"
+        assert any(text in ln for ln in lines), f"{text!r} is not in {doc}"
     unaccounted = [
         ln
-        for ln in _seed_lines(doc)
+        for ln in lines
         if not any(e in ln for e in excerpts)
         and ln not in skipped
         and not any(ln.startswith(s) for s in skipped)

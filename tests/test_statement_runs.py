@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -13,7 +14,9 @@ from django.core.management import CommandError, call_command
 from django_celery_beat.models import PeriodicTask
 
 from outbox.models import OutboxMessage
+from statements import tasks
 from statements.models import Statement, StatementRun, StatementRunItem
+from statements.selectors import CATCH_UP_MONTHS
 from statements.services import runs as runs_module
 from statements.services import statement_run_retry, statements_tick
 from statements.tasks import statement_generate_task
@@ -214,3 +217,59 @@ def test_setup_schedules_writes_the_hourly_statements_tick(db):
     task = PeriodicTask.objects.get(task="statements.tasks.statements_tick_task")
     assert (task.crontab.minute, task.crontab.hour, str(task.crontab.timezone)) == ("5", "*", "UTC")
     assert task.enabled
+
+
+def _months_back(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 - count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _ended_by(zone: str, moment: datetime) -> set[date]:
+    """The tick's catch-up window at ``moment``: the three latest months that have ended
+    in ``zone`` (the month in progress there is the one its local calendar shows)."""
+    current = moment.astimezone(ZoneInfo(zone)).date().replace(day=1)
+    return {_months_back(current, n) for n in range(1, CATCH_UP_MONTHS + 1)}
+
+
+@pytest.mark.edges
+def test_at_any_instant_the_tick_issues_exactly_the_months_ended_in_each_policys_zone(
+    catalog,
+    customer,
+    other_customer,
+    statement_media,
+    celery_eager,
+    django_capture_on_commit_callbacks,
+    frozen_now,
+):
+    """The scheduled task a second before the suite's instant and at it: each contract
+    gets the months ended in its policy's zone by then (within the catch-up window), not
+    the month in progress there, each once; ticking again issues nothing."""
+    since = date(frozen_now.year - 1, frozen_now.month, 1)
+    zones = {"C-NY": "America/New_York", "C-CHI": "America/Chicago"}
+    for owner, (reference, code, service) in zip(
+        (customer, other_customer),
+        (("C-NY", "heretto-ccms", "Heretto CCMS"), ("C-CHI", "balto-uptime", "Balto Platform")),
+        strict=True,
+    ):
+        catalog_contract(owner, code, {service: "1000.00"}, start=since, reference=reference)
+
+    def issued() -> dict[str, set[date]]:
+        found: dict[str, set[date]] = {reference: set() for reference in zones}
+        for reference, month in Statement.objects.filter(status="issued").values_list(
+            "contract__reference", "month"
+        ):
+            found[reference].add(month)
+        return found
+
+    before = frozen_now - timedelta(seconds=1)
+    with time_machine.travel(before, tick=False), django_capture_on_commit_callbacks(execute=True):
+        tasks.statements_tick()
+    assert issued() == {ref: _ended_by(zone, before) for ref, zone in zones.items()}
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.statements_tick()
+        tasks.statements_tick()
+    assert issued() == {
+        ref: _ended_by(zone, before) | _ended_by(zone, frozen_now) for ref, zone in zones.items()
+    }
+    assert Statement.objects.count() == sum(map(len, issued().values()))
+    assert OutboxMessage.objects.count() == Statement.objects.count()  # no credit: sent at once

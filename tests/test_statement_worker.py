@@ -1,14 +1,15 @@
 """The monthly job end to end on real parts: a Celery worker process on Redis, PostgreSQL,
 and an SMTP server (aiosmtpd) on loopback. One statement per contract; each e-mailed
 once with a PDF that shows customer, month, availability per service, credit and
-adjustment; running the job again and delivering the same task twice change nothing."""
+adjustment; running the job again and delivering the same task twice change nothing.
+The worker and the other processes run on the test's clock (tests/clock.py), which
+ticks on from the suite's instant here: nothing depends on the real date."""
 
 from __future__ import annotations
 
 import io
 import os
 import subprocess
-import sys
 import time
 from calendar import monthrange
 from datetime import datetime, timedelta
@@ -27,11 +28,12 @@ from outbox.models import OutboxMessage
 from slaportal.months import month_bounds
 from statements.models import Statement
 from statements.selectors import last_ended_month
+from tests.clock import command
 from tests.conftest import REQUIRE_SERVICES, need
 from tests.factories import catalog_contract, record_outage
 from tests.test_statement_email import attachments, smtp  # noqa: F401 — the SMTP fixture
 
-pytestmark = pytest.mark.services
+pytestmark = [pytest.mark.services, pytest.mark.ticking]
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKER = "redis://127.0.0.1:6379/13"  # a database of its own: no other test's messages
@@ -80,8 +82,7 @@ def env(broker, smtp, tmp_path, settings):  # noqa: F811
 def worker(env, tmp_path):
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
+        command(
             "-m",
             "celery",
             "-A",
@@ -96,7 +97,7 @@ def worker(env, tmp_path):
             "--without-heartbeat",
             "-n",
             "it@%h",
-        ],
+        ),
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -124,9 +125,7 @@ def _wait(condition, seconds: float, what: str) -> None:
 
 
 def _run(env, *args: str) -> None:
-    subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, check=True, capture_output=True, timeout=60
-    )
+    subprocess.run(command(*args), cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
 
 
 def call_task(env, name: str, *args) -> None:
@@ -146,7 +145,7 @@ def test_the_monthly_job_on_a_real_worker_sends_one_statement_per_contract(
     env,
     worker,
 ):
-    # The last month ended in both zones, whatever today is; contracts only for it.
+    # The last month ended in both zones at the suite's instant; contracts only for it.
     month = last_ended_month("America/Chicago", timezone.now() - timedelta(hours=2))
     end = month.replace(day=monthrange(month.year, month.month)[1])
     customer.account_managers.add(account_manager)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -112,14 +113,25 @@ def credit_apply_to_invoice(
     return None
 
 
-def credits_expire_on_termination(*, today: date) -> int:
+def credits_expire_on_termination(*, today: date | None = None, now: datetime | None = None) -> int:
     """Expire the balance of every customer whose contracts (in that currency) are all
-    terminated on or before ``today`` under a policy whose credits expire on termination.
-    Returns how many balances expired; running it again finds nothing to do."""
+    terminated on or before today under a policy whose credits expire on termination.
+    Today is each contract's date in its policy's zone at ``now`` (the daily job runs at
+    00:15 UTC, still the day before in the Americas), or ``today`` for every contract
+    when given. Returns how many balances expired; running it again finds nothing to do."""
+    now = now or timezone.now()
+
+    def terminated(contract: Contract) -> bool:
+        zone = ZoneInfo(contract.policy.measurement_calendar.time_zone)
+        day = today or now.astimezone(zone).date()
+        return contract.terminated_on is not None and contract.terminated_on <= day
+
+    # No zone has reached a later date than the earliest one (UTC+14) yet.
+    latest = today or now.astimezone(ZoneInfo("Etc/GMT-14")).date()
     candidates = (
         Balance.objects.filter(amount__gt=0)
         .exclude(customer__contracts__terminated_on__isnull=True)
-        .exclude(customer__contracts__terminated_on__gt=today)
+        .exclude(customer__contracts__terminated_on__gt=latest)
         .values_list("pk", flat=True)
         .distinct()
     )
@@ -132,13 +144,10 @@ def credits_expire_on_termination(*, today: date) -> int:
             contracts = list(
                 Contract.objects.filter(
                     customer_id=balance.customer_id, currency=balance.currency
-                ).select_related("policy")
+                ).select_related("policy__measurement_calendar")
             )
             if not contracts or any(
-                c.terminated_on is None
-                or c.terminated_on > today
-                or not c.policy.credits_expire_on_termination
-                for c in contracts
+                not terminated(c) or not c.policy.credits_expire_on_termination for c in contracts
             ):
                 continue
             last = max(contracts, key=lambda c: (c.terminated_on, c.pk))
