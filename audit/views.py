@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -15,6 +13,7 @@ from audit.forms import AuditFilterForm
 from audit.selectors import audit_entries
 from contracts import roles
 from contracts.permissions import role_required
+from slaportal.pages import paginate
 
 PAGE_SIZE = 50
 ISO_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)")
@@ -30,8 +29,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         object_id=(criteria.get("object_id") or "").strip(),
         actor_id=actor.pk if actor else None,
     )
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = urlencode([(k, v) for k, v in request.GET.items() if k in filters.fields and v])
+    page, query = paginate(request, entries, PAGE_SIZE)
     rows = [{"entry": entry, "changes": _changes(entry.changes)} for entry in page]
     return render(
         request,

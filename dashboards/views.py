@@ -17,7 +17,8 @@ from credits.selectors import customer_balances
 from dashboards import selectors
 from dashboards.charts import SEVERITIES, attainment_chart
 from slaportal.money import format_money
-from tickets.views._common import render_zoned, rows
+from slaportal.pages import render_zoned
+from tickets.views._common import rows
 
 
 @customer_required
