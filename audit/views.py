@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from audit.forms import AuditFilterForm
 from audit.selectors import audit_entries
 from slaportal import roles
+from slaportal.pages import paginate
 from slaportal.permissions import role_required
 
 PAGE_SIZE = 50
@@ -30,8 +29,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         object_id=(criteria.get("object_id") or "").strip(),
         actor_id=actor.pk if actor else None,
     )
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = urlencode([(k, v) for k, v in request.GET.items() if k in filters.fields and v])
+    page, query = paginate(request, entries, PAGE_SIZE)
     rows = [{"entry": entry, "changes": _changes(entry.changes)} for entry in page]
     return render(
         request,

@@ -252,7 +252,7 @@ def page_cases() -> dict[str, Callable[[int], None]]:
     from contracts.models import Customer, User
 
     try:
-        from tickets.views import _common
+        from slaportal import pages
 
         paths = {
             "page: desk queue": reverse("desk-home"),
@@ -270,11 +270,11 @@ def page_cases() -> dict[str, Callable[[int], None]]:
     clients["page: portal list"].force_login(person)
 
     def run(name: str, size: int) -> None:
-        default, _common.PAGE_SIZE = _common.PAGE_SIZE, size  # the views' page size
+        default, pages.PAGE_SIZE = pages.PAGE_SIZE, size  # the views' page size
         try:
             response = clients[name].get(paths[name])
         finally:
-            _common.PAGE_SIZE = default
+            pages.PAGE_SIZE = default
         if response.status_code != 200:
             raise RuntimeError(f"{paths[name]}: HTTP {response.status_code}")
 

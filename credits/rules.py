@@ -21,6 +21,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from contracts.terms import Band
+from slaportal.formatting import minutes_text, percent_text
 from slaportal.money import format_money, round_money
 
 TIERED = "tiered"
@@ -89,16 +90,13 @@ class CreditResult:
         }
 
 
-def _pct(value: Fraction, places: int = 4) -> str:
-    return f"{Decimal(value.numerator) / Decimal(value.denominator):.{places}f} %"
+def _pct(percent: Fraction) -> str:
+    """To 4 places, cut like every availability figure: 99.49996 % is not "99.5000 %"."""
+    return percent_text(percent / 100, 4)
 
 
-def _minutes(seconds: int) -> str:
-    minutes = Fraction(seconds, 60)
-    text = f"{minutes.numerator // minutes.denominator:,}"
-    if minutes.denominator != 1:
-        text = f"{Decimal(minutes.numerator) / Decimal(minutes.denominator):,.2f}"
-    return f"{text} min"
+def _minutes(seconds: int | Fraction) -> str:
+    return f"{minutes_text(Fraction(seconds, 60))} min"
 
 
 def _band_for(bands: Sequence[Band], percent: Fraction) -> Band:
@@ -170,14 +168,13 @@ def compute_credit(terms: CreditTerms, case: CreditCase) -> CreditResult:
         working += [
             Line(
                 "Allowed downtime",
-                f"(100 % − {terms.target_pct} %) × "
-                f"{_minutes(denominator)} = {_minutes_exact(allowed)}",
+                f"(100 % − {terms.target_pct} %) × {_minutes(denominator)} = {_minutes(allowed)}",
                 f"Uptime Commitment {terms.target_pct} %",
             ),
-            Line("Downtime in excess", _minutes_exact(excess)),
+            Line("Downtime in excess", _minutes(excess)),
             Line(
                 "Credit before cap",
-                f"{terms.multiplier} × {money(fee)} × {_minutes_exact(excess)} / "
+                f"{terms.multiplier} × {money(fee)} × {_minutes(excess)} / "
                 f"{_minutes(denominator)} = {money(exact)}",
                 terms.credit_clause,
             ),
@@ -199,11 +196,6 @@ def compute_credit(terms: CreditTerms, case: CreditCase) -> CreditResult:
     amount = round_money(exact, currency)
     working.append(Line("Service credit", format_money(amount, currency)))
     return CreditResult(amount, currency, True, "", tuple(working), band, exact)
-
-
-def _minutes_exact(seconds: Fraction) -> str:
-    minutes = seconds / 60
-    return f"{Decimal(minutes.numerator) / Decimal(minutes.denominator):,.2f} min"
 
 
 def _none(currency: str, reason: str, working: list[Line], clause: str) -> CreditResult:

@@ -15,17 +15,14 @@ Times are shown in the viewer's own zone (``User.time_zone``).
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from contracts.forms import add_service_errors
@@ -34,40 +31,21 @@ from credits import selectors, services
 from credits.forms import RejectForm
 from credits.models import Credit
 from credits.services._common import manages
-from credits.templatetags.credit_format import percent_cut
 from slaportal import roles
+from slaportal.formatting import minutes_text, percent_text
 from slaportal.money import format_money
 from slaportal.months import format_month
+from slaportal.pages import paginate, render_zoned
 from slaportal.permissions import customer_required, get_customer_object_or_404, role_required
 
-PAGE_SIZE = 25
 RECENT_DECISIONS = 10
 RECENT_CREDITS = 12
 staff_pages = role_required(roles.ACCOUNT_MANAGER)
 
 
-def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    """Render with the viewer's zone active, so every ``|date`` shows their local time."""
-    try:
-        zone = ZoneInfo(request.user.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    with timezone.override(zone):
-        return render(request, template, {**context, "zone": zone.key}, status=status)
-
-
-def _page(request: HttpRequest, queryset: QuerySet) -> Page:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
 def _minutes(text: str | None) -> str | None:
-    """``"43200"`` → ``"43,200"``; ``"90.5"`` → ``"90.50"`` (as stored in the working)."""
-    if not text:
-        return None
-    value = Decimal(text)
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+    """A figure of the working (``"43200"``, ``"90.5"``) as pages show minutes."""
+    return minutes_text(text) if text else None
 
 
 def _credit_card(credit: Credit) -> dict[str, Any]:
@@ -77,7 +55,7 @@ def _credit_card(credit: Credit) -> dict[str, Any]:
         "credit": credit,
         "customer": credit.contract.customer,
         "amount": format_money(credit.amount, credit.currency),
-        "availability": percent_cut(credit.availability_pct),
+        "availability": percent_text(Fraction(credit.availability_pct) / 100),
         "downtime_minutes": _minutes(figures.get("downtime_minutes")),
         "denominator_minutes": _minutes(figures.get("denominator_minutes")),
         "working": credit.working.get("working", []),
@@ -101,12 +79,13 @@ def credit_queue(request: HttpRequest) -> HttpResponse:
         "month", "contract__customer__name", "contract__reference", "service__name"
     )
     decided = credits.filter(status__in=[Credit.Status.APPROVED, Credit.Status.REJECTED])
-    page = _page(request, pending)
-    return _render(
+    page, query = paginate(request, pending)
+    return render_zoned(
         request,
         "credits/queue.html",
         {
             "page": page,
+            "query": query,
             "cards": [_credit_card(credit) for credit in page],
             "recent": decided.order_by("-decided_at", "-pk")[:RECENT_DECISIONS],
             "sees_all": roles.has_role(request.user, roles.ADMIN),
@@ -117,7 +96,7 @@ def credit_queue(request: HttpRequest) -> HttpResponse:
 def _render_credit(
     request: HttpRequest, credit: Credit, form: RejectForm | None = None
 ) -> HttpResponse:
-    return _render(
+    return render_zoned(
         request,
         "credits/credit_detail.html",
         {
@@ -191,11 +170,16 @@ def credit_reject(request: HttpRequest, credit_id: int) -> HttpResponse:
 
 @staff_pages
 def staff_invoice_list(request: HttpRequest) -> HttpResponse:
-    page = _page(request, selectors.invoices_for_staff(request.user))
-    return _render(
+    page, query = paginate(request, selectors.invoices_for_staff(request.user))
+    return render_zoned(
         request,
         "credits/invoice_list.html",
-        {"page": page, "staff": True, "sees_all": roles.has_role(request.user, roles.ADMIN)},
+        {
+            "page": page,
+            "query": query,
+            "staff": True,
+            "sees_all": roles.has_role(request.user, roles.ADMIN),
+        },
     )
 
 
@@ -215,15 +199,16 @@ def customer_credits(request: HttpRequest) -> HttpResponse:
         {"currency": currency, "amount": format_money(amount, currency), "zero": amount == 0}
         for currency, amount in selectors.customer_balances(customer).items()
     ]
-    page = _page(request, selectors.ledger_newest_first(customer))
+    page, query = paginate(request, selectors.ledger_newest_first(customer))
     credits = selectors.credits_for_customer(customer).order_by("-month", "-pk")
-    return _render(
+    return render_zoned(
         request,
         "credits/customer_credits.html",
         {
             "customer": customer,
             "balances": balances,
             "page": page,
+            "query": query,
             "credits": credits[:RECENT_CREDITS],
         },
     )
@@ -231,8 +216,10 @@ def customer_credits(request: HttpRequest) -> HttpResponse:
 
 @customer_required
 def customer_invoice_list(request: HttpRequest) -> HttpResponse:
-    page = _page(request, selectors.invoices_for_customer(request.user.customer))
-    return _render(request, "credits/invoice_list.html", {"page": page, "staff": False})
+    page, query = paginate(request, selectors.invoices_for_customer(request.user.customer))
+    return render_zoned(
+        request, "credits/invoice_list.html", {"page": page, "query": query, "staff": False}
+    )
 
 
 @customer_required
@@ -245,7 +232,7 @@ def customer_invoice_detail(request: HttpRequest, invoice_id: int) -> HttpRespon
 
 def _render_invoice(request: HttpRequest, invoice: Invoice, *, staff: bool) -> HttpResponse:
     lines = invoice.lines.select_related("entry").order_by("pk")
-    return _render(
+    return render_zoned(
         request,
         "credits/invoice_detail.html",
         {

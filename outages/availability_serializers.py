@@ -8,7 +8,7 @@ availability as a fraction; here they become decimal strings (never floats), cut
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -16,29 +16,19 @@ from rest_framework import serializers
 
 from contracts.models import Contract, DowntimeCategory
 from outages.selectors import ServiceMonth
+from slaportal.formatting import MINUTE_PLACES, minutes_decimal, percent_cut
 from slaportal.months import format_month, month_bounds, month_has_ended, parse_month
 
 PCT_PLACES = 6
-MINUTE_PLACES = 2
-
-
-def _decimal(value: Fraction, places: int, rounding: str) -> Decimal:
-    """A non-negative ``value`` to ``places`` decimals, rounded once, in integer arithmetic
-    (a 28-digit Decimal division could round a value just below a cut up onto it)."""
-    numerator, denominator = value.numerator * 10**places, value.denominator
-    whole, rest = divmod(numerator, denominator)
-    if rounding == ROUND_HALF_UP and 2 * rest >= denominator:
-        whole += 1
-    return Decimal(whole).scaleb(-places)
 
 
 def percent(value: Fraction) -> Decimal:
     """A percentage cut down (never up) to 6 places, so a shortfall never shows as met."""
-    return _decimal(value * 100, PCT_PLACES, ROUND_DOWN)
+    return percent_cut(value, PCT_PLACES)
 
 
 def minutes(seconds: int) -> Decimal:
-    return _decimal(Fraction(seconds, 60), MINUTE_PLACES, ROUND_HALF_UP)
+    return minutes_decimal(Fraction(seconds, 60))
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 from contracts.calendars import BusinessCalendar
+from slaportal.formatting import percent_text
 
 CALENDAR_SECONDS = "calendar_minutes"
 BUSINESS_SECONDS = "business_minutes"
@@ -92,9 +93,8 @@ class Availability:
 
     @property
     def display(self) -> str:
-        """Percent to 3 places, rounded down so a shortfall never displays as met."""
-        value = Decimal(self.percent.numerator) / Decimal(self.percent.denominator)
-        return f"{value.quantize(Decimal('0.001'), rounding=ROUND_DOWN)} %"
+        """Percent to 3 places, cut so a shortfall never displays as met."""
+        return percent_text(self.availability)
 
     @property
     def denominator_minutes(self) -> Fraction:

@@ -16,6 +16,19 @@ CLIPPED = "counted only inside the month and the contract's active period"
 _REMOVED = "\0removed"  # marks a screened outage whose time leaves the denominator
 
 
+def downtime_start(
+    started_at: datetime, confirmed_at: datetime | None, *, from_confirmation: bool
+) -> datetime | None:
+    """When an outage's downtime starts: at its start, or, where the policy says downtime
+    starts when the service is "confirmed unavailable", at its confirmation if that came
+    later. ``None``: not confirmed yet, so under that policy no downtime has started."""
+    if not from_confirmation:
+        return started_at
+    if confirmed_at is None:
+        return None
+    return max(started_at, confirmed_at)
+
+
 def screen_all(
     terms: Terms, outages: Sequence[OutageFact], window: tuple, memo: dict
 ) -> tuple[list[Verdict], list[Candidate], list[tuple[Interval, Verdict]]]:
@@ -152,7 +165,8 @@ def _screen(
                 (o_start, o_end),
             )
     if terms.downtime_from_confirmation and terms.exclusions.get(outage.category) != REMOVED:
-        if confirmed_at is None:
+        counted_from = downtime_start(o_start, confirmed_at, from_confirmation=True)
+        if counted_from is None:
             return (
                 _excluded(
                     outage, "not_confirmed", "not yet confirmed; downtime starts at confirmation"
@@ -161,17 +175,17 @@ def _screen(
                 "",
                 (o_start, o_end),
             )
-        if confirmed_at >= o_end:
+        if counted_from >= o_end:
             return (
                 _excluded(outage, "before_confirmation", "ended before it was confirmed"),
                 (o_start, o_end),
                 "",
                 (o_start, o_end),
             )
-        if confirmed_at > o_start:
-            local = confirmed_at.astimezone(ZoneInfo(terms.zone))
+        if counted_from > o_start:
+            local = counted_from.astimezone(ZoneInfo(terms.zone))
             note = f"counted from confirmation at {local:%Y-%m-%d %H:%M %Z}"
-            o_start = confirmed_at
+            o_start = counted_from
     clipped = (max(o_start, start), min(o_end, end))
     if clipped[1] <= clipped[0]:
         inside_month = o_start < month_end and o_end > month_start

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -30,54 +28,16 @@ from outages.availability import Availability, Day
 from outages.forms import CloseForm, OutageFilterForm, OutageForm, UpdateForm
 from outages.models import Outage, OutageUpdate
 from outages.selectors import LABELS, ServiceMonth, contract_availability, outages_for_staff
-from slaportal import roles
+from slaportal import formatting, roles
 from slaportal.months import format_month, next_month, parse_month
+from slaportal.pages import paginate, render_zoned, viewer_zone
 from slaportal.permissions import role_required
 
-PAGE_SIZE = 25
 availability_roles = role_required(roles.OPERATIONS, roles.ACCOUNT_MANAGER, roles.AGENT)
 
 
-def _zone(request: HttpRequest) -> ZoneInfo:
-    try:
-        return ZoneInfo(request.user.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    """Render with the viewer's zone active, so every ``|date`` shows their local time."""
-    zone = _zone(request)
-    with timezone.override(zone):
-        return render(request, template, {**context, "zone": zone.key}, status=status)
-
-
-def _page(request: HttpRequest, queryset: QuerySet) -> tuple[Page, str]:
-    """A page of ``queryset`` and the query string (without ``page``) for its links."""
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
-
-
-def duration_text(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds()) // 60
-    if minutes < 1:
-        return "under a minute"
-    days, rest = divmod(minutes, 1440)
-    hours, minutes = divmod(rest, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "min")]
-    return " ".join(f"{value} {unit}" for value, unit in parts if value)
-
-
-def minutes_text(seconds: int) -> str:
-    """Whole minutes as they are (``90``), anything else to two places (``90.5``)."""
-    if seconds % 60 == 0:
-        return f"{seconds // 60:,}"
-    value = (Decimal(seconds) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+def _minutes(seconds: int) -> str:
+    return formatting.minutes_text(Fraction(seconds, 60))
 
 
 # ---------------------------------------------------------------- outages
@@ -94,15 +54,20 @@ def _row(outage: Outage, now: datetime) -> OutageRow:
     names = [c.name for c in outage.customers.all()]
     scope = ", ".join(names) if outage.scope == Outage.Scope.CUSTOMERS else "All customers"
     end = outage.ended_at or max(now, outage.started_at)
-    return OutageRow(outage, duration_text(end - outage.started_at), scope or "—")
+    # Wall-clock time, so days are days.
+    return OutageRow(
+        outage, formatting.duration_text(end - outage.started_at, days=True), scope or "—"
+    )
 
 
 @role_required(roles.OPERATIONS)
 def outage_list(request: HttpRequest) -> HttpResponse:
-    filters = OutageFilterForm(request.GET, zone=_zone(request))
-    page, query = _page(request, filters.apply(outages_for_staff().order_by("-started_at", "-pk")))
+    filters = OutageFilterForm(request.GET, zone=viewer_zone(request))
+    page, query = paginate(
+        request, filters.apply(outages_for_staff().order_by("-started_at", "-pk"))
+    )
     now = timezone.now()
-    return _render(
+    return render_zoned(
         request,
         "ops/outage_list.html",
         {
@@ -116,7 +81,7 @@ def outage_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(roles.OPERATIONS)
 def outage_new(request: HttpRequest) -> HttpResponse:
-    form = OutageForm(request.POST or None, zone=_zone(request))
+    form = OutageForm(request.POST or None, zone=viewer_zone(request))
     if form.is_bound and form.is_valid():
         try:
             outage = services.outage_record(**form.service_arguments(), actor=request.user)
@@ -125,7 +90,7 @@ def outage_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Outage “{outage.title}” recorded.")
             return redirect("ops-outage", outage_id=outage.pk)
-    return _render(request, "ops/outage_form.html", {"form": form, "outage": None})
+    return render_zoned(request, "ops/outage_form.html", {"form": form, "outage": None})
 
 
 def _outage(outage_id: int) -> Outage:
@@ -141,11 +106,11 @@ def _render_detail(
     update_form: UpdateForm | None = None,
     close_form: CloseForm | None = None,
 ) -> HttpResponse:
-    zone = _zone(request)
+    zone = viewer_zone(request)
     now = timezone.now()
     if close_form is None:
         close_form = CloseForm(zone=zone, initial={"ended_at": now.replace(second=0)})
-    return _render(
+    return render_zoned(
         request,
         "ops/outage_detail.html",
         {
@@ -184,7 +149,7 @@ def outage_update(request: HttpRequest, outage_id: int) -> HttpResponse:
 @require_POST
 def outage_close(request: HttpRequest, outage_id: int) -> HttpResponse:
     outage = _outage(outage_id)
-    form = CloseForm(request.POST, zone=_zone(request))
+    form = CloseForm(request.POST, zone=viewer_zone(request))
     if form.is_valid():
         try:
             services.outage_close(outage=outage, actor=request.user, **form.cleaned_data)
@@ -202,7 +167,7 @@ def outage_close(request: HttpRequest, outage_id: int) -> HttpResponse:
 @role_required(roles.OPERATIONS)
 def outage_edit(request: HttpRequest, outage_id: int) -> HttpResponse:
     outage = get_object_or_404(outages_for_staff(), pk=outage_id)
-    form = OutageForm(request.POST or None, zone=_zone(request), outage=outage)
+    form = OutageForm(request.POST or None, zone=viewer_zone(request), outage=outage)
     if form.is_bound and form.is_valid():
         try:
             services.outage_change(outage=outage, actor=request.user, **form.service_arguments())
@@ -211,7 +176,7 @@ def outage_edit(request: HttpRequest, outage_id: int) -> HttpResponse:
         else:
             messages.success(request, "Outage saved.")
             return redirect("ops-outage", outage_id=outage.pk)
-    return _render(request, "ops/outage_form.html", {"form": form, "outage": outage})
+    return render_zoned(request, "ops/outage_form.html", {"form": form, "outage": outage})
 
 
 # ---------------------------------------------------------------- availability
@@ -227,8 +192,8 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         contracts = contracts.filter(
             Q(reference__icontains=search) | Q(customer__name__icontains=search)
         )
-    page, query = _page(request, contracts.order_by("customer__name", "reference"))
-    return _render(
+    page, query = paginate(request, contracts.order_by("customer__name", "reference"))
+    return render_zoned(
         request, "ops/contract_list.html", {"page": page, "query": query, "search": search}
     )
 
@@ -279,21 +244,21 @@ def _chart(result: Availability, service: str) -> Chart:
                 height=f"{height:.1f}",
                 label_x=f"{x + CHART_BAR / 2:.1f}",
                 day=day,
-                minutes=minutes_text(day.downtime_seconds),
+                minutes=_minutes(day.downtime_seconds),
                 labelled=day.day.day == 1 or day.day.day % 5 == 0,
             )
         )
     ticks = [
-        (f"{axis_y - CHART_HEIGHT * part:.1f}", f"{minutes_text(int(scale * part))} min")
+        (f"{axis_y - CHART_HEIGHT * part:.1f}", f"{_minutes(int(scale * part))} min")
         for part in (0, 0.5, 1)
     ]
     down = [d for d in days if d.downtime_seconds]
     if down:
         worst = max(down, key=lambda d: d.downtime_seconds)
         summary = (
-            f"{minutes_text(result.downtime_seconds)} minutes of downtime over {len(down)} "
+            f"{_minutes(result.downtime_seconds)} minutes of downtime over {len(down)} "
             f"day{'s' if len(down) != 1 else ''}; most on {worst.day.day} {worst.day:%B} "
-            f"({minutes_text(worst.downtime_seconds)} min)."
+            f"({_minutes(worst.downtime_seconds)} min)."
         )
     else:
         summary = "no downtime counted on any day."
@@ -322,7 +287,7 @@ def _service_view(item: ServiceMonth, outages: dict[int, Outage]) -> dict[str, A
             {
                 "verdict": v,
                 "why": why,
-                "minutes": minutes_text(v.seconds),
+                "minutes": _minutes(v.seconds),
                 "outage": outages.get(v.outage_id),
             }
         )
@@ -333,9 +298,9 @@ def _service_view(item: ServiceMonth, outages: dict[int, Outage]) -> dict[str, A
         "result": result,
         "target": target,
         "met": result.percent >= Fraction(target),
-        "denominator": minutes_text(result.denominator_seconds),
-        "downtime": minutes_text(result.downtime_seconds),
-        "removed": minutes_text(result.removed_seconds),
+        "denominator": _minutes(result.denominator_seconds),
+        "downtime": _minutes(result.downtime_seconds),
+        "removed": _minutes(result.removed_seconds),
         "chart": _chart(result, item.service.name),
         "counted": [v for v in verdicts if v["verdict"].counted],
         "excluded": [v for v in verdicts if not v["verdict"].counted],
@@ -360,14 +325,14 @@ def contract_availability_page(request: HttpRequest, contract_id: int) -> HttpRe
         month = parse_month(request.GET["month"]) if request.GET.get("month") else current
     except ValueError as exc:
         context.update(error=str(exc), month_value=request.GET.get("month", ""))
-        return _render(request, "ops/availability.html", context, status=400)
+        return render_zoned(request, "ops/availability.html", context, status=400)
     context["month_value"] = format_month(month)
     if month > current:
         context["error"] = (
             f"{month:%B %Y} has not started yet in {policy_zone}; "
             f"figures exist up to {current:%B %Y}."
         )
-        return _render(request, "ops/availability.html", context, status=400)
+        return render_zoned(request, "ops/availability.html", context, status=400)
     results = contract_availability(contract, month, now=now)
     ids = {v.outage_id for item in results for v in item.result.verdicts}
     outages = Outage.objects.in_bulk(ids)
@@ -380,4 +345,4 @@ def contract_availability_page(request: HttpRequest, contract_id: int) -> HttpRe
         services=[_service_view(item, outages) for item in results],
         can_open_outages=bool(roles.staff_roles(request.user) & {roles.OPERATIONS, roles.ADMIN}),
     )
-    return _render(request, "ops/availability.html", context)
+    return render_zoned(request, "ops/availability.html", context)

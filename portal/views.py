@@ -23,8 +23,9 @@ from portal import selectors
 from portal.charts import SEVERITIES, attainment_chart
 from slaportal import roles
 from slaportal.money import format_money
+from slaportal.pages import render_zoned
 from slaportal.permissions import customer_required, role_required
-from tickets.views._common import render_zoned, rows
+from tickets.views._common import rows
 
 ROLE_HOMES = {
     "customer_user": "portal-home",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+from slaportal.formatting import round_half_up
+
 # ISO 4217 minor units of the currencies we bill in (see contracts.validators.CURRENCIES).
 MINOR_UNITS = {"JPY": 0}
 
@@ -16,10 +18,7 @@ def minor_unit(currency: str) -> Decimal:
 def round_money(value: Decimal | Fraction | int, currency: str) -> Decimal:
     """Half-up (away from zero) to the currency's minor unit, computed exactly: the value
     is never rounded on the way, so 0.004999… stays below the half cent."""
-    places = MINOR_UNITS.get(currency, 2)
-    scaled = Fraction(value) * 10**places
-    units = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
-    return (Decimal(-units if scaled < 0 else units).scaleb(-places)).quantize(minor_unit(currency))
+    return round_half_up(value, MINOR_UNITS.get(currency, 2)).quantize(minor_unit(currency))
 
 
 def format_money(value: Decimal, currency: str) -> str:

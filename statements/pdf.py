@@ -16,6 +16,7 @@ import logging
 import mimetypes
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -27,6 +28,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from credits.models import Credit
+from slaportal.formatting import minutes_text
 from slaportal.money import format_money
 from statements.charts import daily_downtime_svg
 from statements.models import Statement
@@ -113,10 +115,8 @@ def _local(value: str | None, zone: ZoneInfo) -> str:
     return f"{moment:%d %b %Y %H:%M} {moment.tzname()}"
 
 
-def _minutes_text(minutes: str) -> str:
-    value = Decimal(minutes)
-    text = f"{value:,.0f}" if value == value.to_integral() else f"{value:,.2f}"
-    return f"{text} min"
+def _minutes_text(minutes: str | Fraction) -> str:
+    return f"{minutes_text(minutes)} min"
 
 
 def _outages(rows: list[dict], zone: ZoneInfo) -> list[dict]:
@@ -141,8 +141,8 @@ def _services(snapshot: dict, zone: ZoneInfo) -> list[dict]:
                 "chart": mark_safe(daily_downtime_svg(days)),  # noqa: S308 — numbers only
                 "denominator_text": _minutes_text(row["denominator_minutes"]),
                 "downtime_text": _minutes_text(row["downtime_minutes"]),
-                "removed_text": _minutes_text(str(Decimal(row["removed_seconds"]) / 60)),
-                "measured_text": _minutes_text(str(Decimal(row["measured_seconds"]) / 60)),
+                "removed_text": _minutes_text(Fraction(row["removed_seconds"], 60)),
+                "measured_text": _minutes_text(Fraction(row["measured_seconds"], 60)),
                 "counted_rows": _outages(row["counted"], zone),
                 "excluded_rows": _outages(row["excluded"], zone),
                 "partial": row["period_seconds"] != row["month_seconds"],

@@ -32,7 +32,7 @@ from outages.models import ReissueRequest
 from outbox.models import OutboxMessage
 from slaportal.months import month_bounds, next_month
 from statements.models import UNDELIVERED, Statement, StatementCredit, StatementRunItem
-from tickets.clocks import BREACHED, MET, NO_TARGET
+from tickets.clocks import BREACHED, MET, NO_TARGET, Target
 from tickets.models import Ticket
 from tickets.selectors import severity_terms_for, ticket_states
 
@@ -117,14 +117,7 @@ def statement_email(statement: Statement) -> OutboxMessage | None:
 
 
 def _target_text(value: int | None, unit: str) -> str:
-    if unit == "none" or value is None:
-        return "No target"
-    if unit == "business_days":
-        return f"{value} business day{'s' if value != 1 else ''}"
-    if value % 60 == 0:
-        hours = value // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{value} minutes"
+    return Target(value, unit).text
 
 
 def _tally(states: list[str]) -> dict[str, int]:

@@ -33,6 +33,7 @@ from fractions import Fraction
 from contracts.models import Contract, DowntimeCategory
 from credits.models import Credit
 from outages.selectors import ServiceMonth
+from slaportal.formatting import minutes_text, percent_cut
 from slaportal.money import round_money
 from slaportal.months import month_bounds, next_month
 
@@ -44,20 +45,9 @@ def _fraction(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
-def _per(seconds: int, unit: int) -> str:
-    """Seconds in whole units ("43200"), or to two places when not whole ("90.50")."""
-    whole, rest = divmod(seconds, unit)
-    return str(whole) if rest == 0 else f"{Decimal(seconds) / unit:.2f}"
-
-
 def _minutes(seconds: int) -> str:
-    return _per(seconds, 60)
-
-
-def percent_cut(value: Fraction, places: int) -> Decimal:
-    """value × 100, cut (never rounded up) to ``places``: a shortfall never shows as met."""
-    scaled = value * 100 * 10**places
-    return Decimal(scaled.numerator // scaled.denominator).scaleb(-places)
+    """Whole minutes as they are ("43200"), anything else to two places ("90.50")."""
+    return minutes_text(Fraction(seconds, 60), grouped=False)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -75,7 +65,7 @@ def _period(month: date, zone: str) -> dict:
         "end": end.isoformat(),
         "seconds": seconds,
         "minutes": _minutes(seconds),
-        "hours": _per(seconds, 3600),
+        "hours": minutes_text(Fraction(seconds, 3600), grouped=False),  # the same figure rule
         "days": (next_month(month) - month).days,
     }
 

@@ -33,6 +33,7 @@ from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from contracts.models import DowntimeCategory, Service
 from outages.models import Outage, OutageUpdate
+from slaportal.formatting import duration_text
 from status import uptime
 from status.uptime import DEGRADED, MAINTENANCE, OPERATIONAL, OUTAGE
 
@@ -149,7 +150,7 @@ class Incident:
             end = self.now if ended is None else min(ended, self.now)
         if end is None:
             return ""
-        return uptime.duration_text(int((end - started).total_seconds()))
+        return duration_text(end - started)
 
     @property
     def updates(self) -> list[OutageUpdate]:
@@ -178,7 +179,7 @@ class ServiceStatus:
 def day_label(bar: uptime.DayBar) -> str:
     parts = [f"{bar.day:%-d %b %Y}: {uptime.percent(bar.uptime)}% uptime"]
     details = [
-        f"{name} {uptime.duration_text(seconds)}"
+        f"{name} {duration_text(seconds)}"
         for name, seconds in (
             ("outage", bar.down),
             ("degraded", bar.degraded),

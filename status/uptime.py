@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from fractions import Fraction
 
 from outages.intervals import Interval, union, whole, whole_seconds
+from slaportal.formatting import percent_cut
 
 OPERATIONAL = "operational"
 MAINTENANCE = "maintenance"
@@ -78,8 +78,7 @@ def percent(value: Fraction, places: int = 3) -> str:
     """``Fraction(99931, 100000)`` → ``"99.931"``; rounded down, exact ``1`` → ``"100"``."""
     if value >= 1:
         return "100"
-    scaled = value.numerator * 100 * 10**places // value.denominator
-    return str(Decimal(scaled).scaleb(-places))
+    return str(percent_cut(value, places))
 
 
 def midnight(day: date) -> datetime:
@@ -130,15 +129,3 @@ def _spread(per_day: list[int], start: datetime, end: datetime, first: date) -> 
 
 def worst(states: Iterable[str]) -> str:
     return max(states, key=SEVERITY.__getitem__, default=OPERATIONAL)
-
-
-def duration_text(seconds: int) -> str:
-    """``3720`` → ``"1 h 2 min"``; under a minute → ``"< 1 min"`` (never shown as 0)."""
-    if seconds <= 0:
-        return "0 min"
-    if seconds < 60:
-        return "< 1 min"
-    hours, minutes = divmod(seconds // 60, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min"
-    return f"{hours} h" if hours else f"{minutes} min"

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
+from slaportal.pages import page_number
 from status import selectors
 from status.feeds import IncidentFeed
 
@@ -38,15 +39,9 @@ def cached(name: str, build: Callable[[datetime], Any]) -> Any:
     return value
 
 
-def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "")
-    # Anything that is not a small positive number is the first page, never an error.
-    return int(raw) if raw.isdigit() and len(raw) <= 6 and int(raw) > 0 else 1
-
-
 @require_safe
 def status_page(request: HttpRequest) -> HttpResponse:
-    number = _page_number(request)
+    number = page_number(request.GET.get("page"))
     body = cached(
         f"page:{number}",
         lambda now: render_to_string(

@@ -93,6 +93,20 @@ class Target:
             return calendar.business_days(self.value)
         raise ValueError(f"unknown target unit {self.unit!r}")
 
+    @property
+    def text(self) -> str:
+        """In words, as the portal, the desk and the statements show it: "4 hours",
+        "90 minutes", "2 business days", "No target"."""
+        value = self.value
+        if self.unit == "none" or value is None:
+            return "No target"
+        if self.unit == "business_days":
+            return f"{value} business day{'s' if value != 1 else ''}"
+        if value % 60 == 0:
+            hours = value // 60
+            return f"{hours} hour{'s' if hours != 1 else ''}"
+        return f"{value} minutes"
+
 
 NO_TARGET_TERMS = Target(None, "none")
 

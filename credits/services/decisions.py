@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -23,19 +22,15 @@ from credits.services.ledger import ledger_reverse
 from credits.signals import credit_decided
 from outages.availability import Availability
 from outages.models import Outage
+from outages.screening import downtime_start
 from outages.selectors import ServiceMonth, contract_availability
+from slaportal.formatting import minutes_text, percent_cut
 
 ALREADY = {
     Credit.Status.APPROVED: "This credit is already approved.",
     Credit.Status.REJECTED: "This credit is already rejected.",
     Credit.Status.INELIGIBLE: "This credit is not eligible; there is nothing to decide.",
 }
-
-
-def _percent_cut(availability: Fraction) -> Decimal:
-    """Exact availability × 100, cut (not rounded) to 6 places: a shortfall never shows as met."""
-    scaled = availability * 100 * 10**6
-    return Decimal(scaled.numerator // scaled.denominator).scaleb(-6)
 
 
 def _first_downtime(policy: SLAPolicy, result: Availability) -> datetime | None:
@@ -45,10 +40,11 @@ def _first_downtime(policy: SLAPolicy, result: Availability) -> datetime | None:
     starts = []
     from_confirmation = policy.downtime_starts_at == SLAPolicy.DowntimeStart.CONFIRMATION
     for outage in Outage.objects.filter(pk__in=counted):
-        start = outage.started_at
-        if from_confirmation and outage.confirmed_at and outage.confirmed_at > start:
-            start = outage.confirmed_at
-        starts.append(max(start, result.period_start))
+        start = downtime_start(
+            outage.started_at, outage.confirmed_at, from_confirmation=from_confirmation
+        )
+        if start is not None:  # None: no longer confirmed since it was measured
+            starts.append(max(start, result.period_start))
     return min(starts, default=None)
 
 
@@ -73,8 +69,10 @@ def _working(row: ServiceMonth, policy: SLAPolicy, result_dict: dict) -> dict:
         "availability": {
             "exact": f"{figures.availability.numerator}/{figures.availability.denominator}",
             "display": figures.display,
-            "denominator_minutes": str(Decimal(figures.denominator_seconds) / 60),
-            "downtime_minutes": str(Decimal(figures.downtime_seconds) / 60),
+            "denominator_minutes": minutes_text(
+                Fraction(figures.denominator_seconds, 60), grouped=False
+            ),
+            "downtime_minutes": minutes_text(Fraction(figures.downtime_seconds, 60), grouped=False),
             "period_start": figures.period_start.isoformat(),
             "period_end": figures.period_end.isoformat(),
             "share_of_month": f"{figures.share_of_month.numerator}/"
@@ -127,7 +125,7 @@ def _compute_one(
         revision=revision,
         amount=result.amount,
         currency=contract.currency,
-        availability_pct=_percent_cut(figures.availability),
+        availability_pct=percent_cut(figures.availability, 6),
         working=_working(row, policy, result.as_dict()),
         status=status,
         reason=result.reason,

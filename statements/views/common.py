@@ -1,40 +1,22 @@
-"""What the customer and staff statement pages share: rendering in the viewer's zone,
-the PDF download, and a statement's summary read from its snapshot."""
+"""What the customer and staff statement pages share: the PDF download and a statement's
+summary read from its snapshot. (The viewer's zone and pagination: ``slaportal.pages``.)"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
+from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 
+from slaportal.formatting import minutes_text
 from slaportal.money import format_money
 from statements.models import Statement
 from statements.pdf import render_statement_pdf
 
-PAGE_SIZE = 25
-
-
-def render_zoned(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    """Render with the viewer's zone active, so every ``|date`` shows their local time."""
-    try:
-        zone = ZoneInfo(request.user.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    with timezone.override(zone):
-        return render(request, template, {**context, "zone": zone.key}, status=status)
-
-
-def paginate(request: HttpRequest, queryset: QuerySet) -> Page:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+SECOND = timedelta(seconds=1)
 
 
 def statement_pdf_bytes(statement: Statement) -> bytes:
@@ -53,25 +35,19 @@ def pdf_response(statement: Statement) -> HttpResponse:
     return response
 
 
-def _minutes(text: str | None) -> str:
-    """``"43200"`` → ``"43,200"``; ``"90.50"`` stays to two places."""
-    if not text:
-        return "0"
-    value = Decimal(text)
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
-
-
 def _outages(rows: list[dict]) -> list[dict]:
     outages = []
     for row in rows:
         started = parse_datetime(row["started_at"] or "")
         ended = parse_datetime(row["ended_at"] or "")
-        duration = (ended - started).total_seconds() / 60 if started and ended else None
+        length = ended - started if started and ended else None
         outages.append(
             {
                 **row,
                 "started": started,
-                "duration": None if duration is None else _minutes(f"{duration:.2f}"),
+                "duration": None
+                if length is None
+                else minutes_text(Fraction(length // SECOND, 60)),
             }
         )
     return outages
@@ -86,8 +62,6 @@ def summary(statement: Statement) -> dict[str, Any]:
     services = [
         {
             **service,
-            "downtime_text": _minutes(service.get("downtime_minutes")),
-            "denominator_text": _minutes(service.get("denominator_minutes")),
             "counted": _outages(service.get("counted", [])),
             "excluded": _outages(service.get("excluded", [])),
         }

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 
+from slaportal.pages import paginate, render_zoned
 from slaportal.permissions import customer_required
 from statements.models import Statement
 from statements.selectors import statements_for_customer
-from statements.views.common import paginate, pdf_response, render_zoned, summary
+from statements.views.common import pdf_response, summary
 
 
 def _own(request: HttpRequest, statement_id: int) -> Statement:
@@ -22,8 +23,8 @@ def _own(request: HttpRequest, statement_id: int) -> Statement:
 
 @customer_required
 def statement_list(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, statements_for_customer(request.user.customer))
-    return render_zoned(request, "statements/portal/list.html", {"page": page})
+    page, query = paginate(request, statements_for_customer(request.user.customer))
+    return render_zoned(request, "statements/portal/list.html", {"page": page, "query": query})
 
 
 @customer_required

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.forms import add_service_errors
 from slaportal import roles
+from slaportal.pages import paginate, render_zoned
 from slaportal.permissions import role_required
 from statements.forms import GenerateForm, ReissueForm, StatementFilterForm
 from statements.models import Statement, StatementRun, StatementRunItem
@@ -24,7 +25,7 @@ from statements.services import (
     statement_run_retry,
     statements_plan,
 )
-from statements.views.common import paginate, pdf_response, render_zoned, summary
+from statements.views.common import pdf_response, summary
 
 readers = role_required(roles.ACCOUNT_MANAGER, roles.OPERATIONS)
 actors = role_required(roles.ACCOUNT_MANAGER)
@@ -52,15 +53,14 @@ def statement_list(request: HttpRequest) -> HttpResponse:
             statements = statements.filter(status=data["status"])
     elif filters.is_bound:
         statements = statements.none()
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, statements)
     return render_zoned(
         request,
         "statements/staff/list.html",
         {
-            "page": paginate(request, statements),
+            "page": page,
             "filters": filters,
-            "query": query.urlencode(),
+            "query": query,
             "generate_form": GenerateForm(),
             "may_act": _may_act(request),
         },
@@ -168,7 +168,7 @@ def statements_generate(request: HttpRequest) -> HttpResponse:
 
 @readers
 def run_list(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, StatementRun.objects.select_related("created_by", "retry_of"))
+    page, query = paginate(request, StatementRun.objects.select_related("created_by", "retry_of"))
     failures: dict[int, list[StatementRunItem]] = {run.pk: [] for run in page}
     for item in (
         StatementRunItem.objects.filter(
@@ -182,7 +182,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     return render_zoned(
         request,
         "statements/staff/runs.html",
-        {"page": page, "runs": runs, "may_act": _may_act(request)},
+        {"page": page, "query": query, "runs": runs, "may_act": _may_act(request)},
     )
 
 

@@ -1,21 +1,19 @@
-"""Shared by the portal and desk ticket pages: the viewer's time zone, pagination, list
-rows with their clock states, the clock panels and thread of one ticket, and serving an
-attachment."""
+"""Shared by the portal and desk ticket pages: list rows with their clock states, the
+clock panels and thread of one ticket, and serving an attachment. (The viewer's zone and
+pagination: ``slaportal.pages``.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 
 from contracts.models import User
+from slaportal.formatting import duration_text
 from tickets.clocks import Clock, SupportTerms, Target
 from tickets.models import Attachment, Ticket
 from tickets.selectors import (
@@ -27,8 +25,6 @@ from tickets.selectors import (
     ticket_states,
 )
 
-PAGE_SIZE = 25
-
 # Badge colour of each clock state (see .badge--* in portal.css).
 STATE_BADGES = {
     "on_track": "primary",
@@ -38,45 +34,6 @@ STATE_BADGES = {
     "paused": "neutral",
     "no_target": "neutral",
 }
-
-
-def zone_of(request: HttpRequest) -> ZoneInfo:
-    try:
-        return ZoneInfo(request.user.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def render_zoned(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    """Render with the viewer's zone active, so every ``|date`` shows their local time."""
-    zone = zone_of(request)
-    with timezone.override(zone):
-        return render(
-            request,
-            template,
-            {**context, "zone": zone.key},
-            status=status,
-        )
-
-
-def paginate(request: HttpRequest, queryset: QuerySet) -> tuple[Page, str]:
-    """A page of ``queryset`` and the query string (without ``page``) for its links."""
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
-
-
-def duration_text(delta: timedelta) -> str:
-    """Business time in hours and minutes: a "day" of support time is not 24 hours (a
-    help desk day is 17), so days would mislead."""
-    minutes = int(delta.total_seconds()) // 60
-    if minutes < 1:
-        return "under a minute"
-    hours, minutes = divmod(minutes, 60)
-    return " ".join(f"{value} {unit}" for value, unit in [(hours, "h"), (minutes, "min")] if value)
 
 
 # ---------------------------------------------------------------- lists
@@ -109,15 +66,7 @@ def rows(page: Page, now: datetime) -> list[Row]:
 
 
 def target_text(target: Target | None) -> str:
-    if target is None or target.unit == "none" or target.value is None:
-        return "No target"
-    value = target.value
-    if target.unit == "business_days":
-        return f"{value} business day{'s' if value != 1 else ''}"
-    if value % 60 == 0:
-        hours = value // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{value} minutes"
+    return "No target" if target is None else target.text
 
 
 def severity_targets(contract) -> dict[int, str]:
@@ -159,6 +108,7 @@ class ClockPanel:
     @property
     def remaining(self) -> str:
         left = self.clock.remaining
+        # Business time: a help desk "day" is not 24 hours, so no days.
         return duration_text(left) if left else ""
 
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from contracts.forms import add_service_errors
 from contracts.models import User
 from slaportal import roles
+from slaportal.pages import paginate, render_zoned, viewer_zone
 from slaportal.permissions import role_required
 from tickets import services
 from tickets.forms import (
@@ -38,15 +39,7 @@ from tickets.forms import (
 )
 from tickets.models import Ticket, TicketEvent
 from tickets.selectors import agent_queue, severity_options, support_staff, tickets_visible_to
-from tickets.views._common import (
-    clock_panels,
-    paginate,
-    render_zoned,
-    rows,
-    serve_attachment,
-    thread,
-    zone_of,
-)
+from tickets.views._common import clock_panels, rows, serve_attachment, thread
 
 desk_pages = role_required(roles.AGENT)
 STATUS_LABELS = dict(Ticket.Status.choices)
@@ -251,7 +244,7 @@ def ticket_reclassify(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @desk_pages
 def ticket_log(request: HttpRequest) -> HttpResponse:
-    zone = zone_of(request)
+    zone = viewer_zone(request)
     now = timezone.now().replace(second=0, microsecond=0)
     form = LogTicketForm(
         request.POST or None,

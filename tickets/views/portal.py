@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.forms import add_service_errors
 from contracts.models import Customer
+from slaportal.pages import paginate, render_zoned
 from slaportal.permissions import customer_required
 from tickets import services
 from tickets.forms import ReplyForm, TicketFileForm, TicketListFilterForm, files_of
@@ -35,8 +36,6 @@ from tickets.selectors import (
 )
 from tickets.views._common import (
     clock_panels,
-    paginate,
-    render_zoned,
     rows,
     serve_attachment,
     severity_targets,
