@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -112,14 +113,17 @@ def credit_apply_to_invoice(
     return None
 
 
-def credits_expire_on_termination(*, today: date) -> int:
-    """Expire the balance of every customer whose contracts (in that currency) are all
-    terminated on or before ``today`` under a policy whose credits expire on termination.
+def credits_expire_on_termination(*, now: datetime) -> int:
+    """Expire the balance of every customer whose contracts (in that currency) have all
+    terminated under a policy whose credits expire on termination, each termination day
+    over in its policy's zone at ``now`` (the termination day is the last day in force).
     Returns how many balances expired; running it again finds nothing to do."""
+    # A cheap first cut in the database: no zone's date is later than UTC+14's.
+    latest_day = now.astimezone(ZoneInfo("Etc/GMT-14")).date()
     candidates = (
         Balance.objects.filter(amount__gt=0)
         .exclude(customer__contracts__terminated_on__isnull=True)
-        .exclude(customer__contracts__terminated_on__gt=today)
+        .exclude(customer__contracts__terminated_on__gte=latest_day)
         .values_list("pk", flat=True)
         .distinct()
     )
@@ -132,11 +136,10 @@ def credits_expire_on_termination(*, today: date) -> int:
             contracts = list(
                 Contract.objects.filter(
                     customer_id=balance.customer_id, currency=balance.currency
-                ).select_related("policy")
+                ).select_related("policy__measurement_calendar")
             )
             if not contracts or any(
-                c.terminated_on is None
-                or c.terminated_on > today
+                not c.terminated_by(_local_day(c, now))
                 or not c.policy.credits_expire_on_termination
                 for c in contracts
             ):
@@ -153,6 +156,10 @@ def credits_expire_on_termination(*, today: date) -> int:
             )
             expired += 1
     return expired
+
+
+def _local_day(contract: Contract, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(contract.policy.measurement_calendar.time_zone)).date()
 
 
 def _already_reversed(entry: LedgerEntry) -> ValidationError:
