@@ -226,6 +226,7 @@ def sanity(results: list[Any], month: date) -> list[str]:
     """Reasons the figures are implausible; empty when they look right."""
     from contracts.models import Contract
     from outages.selectors import contract_availability
+    from slaportal.months import month_days
 
     problems = []
     figures = [r.result for r in results]
@@ -239,14 +240,12 @@ def sanity(results: list[Any], month: date) -> list[str]:
     for code in ("counted", "removed_from_denominator", "excluded_category", "overlap"):
         if not codes[code]:
             problems.append(f"no outage ever got the verdict {code!r}")
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    active = Contract.objects.filter(start_date__lt=following).exclude(end_date__lt=month)
-    expected = active.exclude(terminated_on__lt=month).count()
+    expected = Contract.objects.in_force_during(*month_days(month)).count()
     by_contract: dict[int, list[Any]] = {}
     for r in results:
         by_contract.setdefault(r.contract.pk, []).append(r)
     if len(by_contract) != expected:
-        problems.append(f"{len(by_contract)} contracts measured, {expected} active")
+        problems.append(f"{len(by_contract)} contracts measured, {expected} in force")
     for pk in random.Random(SEED).sample(sorted(by_contract), 20):
         alone = contract_availability(by_contract[pk][0].contract, month)
         if [r.result for r in alone] != [r.result for r in by_contract[pk]]:

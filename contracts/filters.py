@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import django_filters as filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from contracts.models import Contract, Customer, Invoice, Service, SLAPolicy
 from slaportal.filters import IdFilter
@@ -38,7 +38,8 @@ class ContractFilter(filters.FilterSet):
     policy = filters.CharFilter(field_name="policy__code", help_text="SLA policy code.")
     active_on = filters.DateFilter(
         method="filter_active_on",
-        help_text="Contracts in force on this date (started, not ended, not terminated).",
+        help_text="Contracts in force on this date (from the start to the end or termination "
+        "day, inclusive).",
     )
 
     class Meta:
@@ -46,12 +47,7 @@ class ContractFilter(filters.FilterSet):
         fields = ["customer", "policy", "active_on"]
 
     def filter_active_on(self, queryset: QuerySet[Contract], name: str, value: date):
-        # end_date and terminated_on are both the last day in force (inclusive).
-        return queryset.filter(
-            Q(start_date__lte=value),
-            Q(end_date__isnull=True) | Q(end_date__gte=value),
-            Q(terminated_on__isnull=True) | Q(terminated_on__gte=value),
-        )
+        return queryset.in_force_on(value)
 
 
 class InvoiceFilter(filters.FilterSet):

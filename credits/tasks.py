@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from celery import shared_task
+from django.utils import timezone
 
 from credits.services import credits_expire_on_termination
 
@@ -13,14 +13,13 @@ log = logging.getLogger(__name__)
 
 
 @shared_task
-def expire_credits_on_termination(today: str | None = None) -> int:
-    """Daily: expire the balances of customers whose contracts have all terminated.
+def expire_credits_on_termination() -> int:
+    """Hourly: expire the balances of customers whose contracts have all terminated.
 
-    ``today`` is an ISO date (JSON-serialisable) taken as every contract's date; by
-    default each contract's date in its policy's zone now. The service is idempotent,
-    so a second run the same day expires nothing.
+    Each termination day ends at local midnight in its policy's zone, so the service is
+    given the instant, not a date. It is idempotent: a second run expires nothing.
     """
-    day = date.fromisoformat(today) if today else None
-    expired = credits_expire_on_termination(today=day)
-    log.info("credits expired on termination: %s balance(s) as of %s", expired, day or "today")
+    now = timezone.now()
+    expired = credits_expire_on_termination(now=now)
+    log.info("credits expired on termination: %s balance(s) at %s", expired, now.isoformat())
     return expired

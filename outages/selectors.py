@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db.models import Count, Q, QuerySet
 
@@ -26,7 +26,7 @@ from outages.availability import (
 )
 from outages.incremental import extend, restrict
 from outages.models import Outage
-from slaportal.months import month_bounds, next_month
+from slaportal.months import month_bounds, month_days
 
 LABELS = dict(DowntimeCategory.choices)
 
@@ -89,13 +89,6 @@ def _lines(contracts: QuerySet[Contract]) -> tuple[dict[int, list[tuple]], dict[
     return by_contract, Service.objects.in_bulk(service_ids)
 
 
-def _active(contract: Contract, month: date) -> tuple[date, date | None] | None:
-    last = min(filter(None, [contract.end_date, contract.terminated_on]), default=None)
-    if contract.start_date >= next_month(month) or (last is not None and last < month):
-        return None
-    return contract.start_date, last
-
-
 def _month_window(month: date) -> tuple[datetime, datetime]:
     """UTC bounds wide enough for the month in any zone (±14 h)."""
     start, _ = month_bounds(month, "Etc/GMT-14")
@@ -126,12 +119,9 @@ def _outages(service_ids: Iterable[int], month: date) -> dict[int, list[tuple[Ou
 
 def _service_accounts(service_ids: Iterable[int], month: date) -> dict[int, int]:
     """Customers holding a contract line for each service that is active in the month."""
-    following = next_month(month)
     rows = (
         ContractLine.objects.filter(service_id__in=list(service_ids))
-        .filter(contract__start_date__lt=following)
-        .filter(Q(contract__end_date__isnull=True) | Q(contract__end_date__gte=month))
-        .filter(Q(contract__terminated_on__isnull=True) | Q(contract__terminated_on__gte=month))
+        .filter(contract__in=Contract.objects.in_force_during(*month_days(month)))
         .values("service_id")
         .annotate(customers=Count("contract__customer", distinct=True))
     )
@@ -200,19 +190,17 @@ def availability_for_month(
     bases: dict[tuple, Baseline] = {}
     results: dict[tuple, Availability] = {}
     memo: dict = {}  # this run's screening answers (see outages.availability.compute)
+    first_day, last_day = month_days(month)
     for contract in contract_list:
-        active = _active(contract, month)
+        active = contract.days_in_force(first_day, last_day)
         if active is None:
             continue
         terms = terms_cache.get(contract.policy_id)
         if terms is None:
             terms = terms_cache[contract.policy_id] = policy_terms(contract.policy)
-        # The active days inside this month: contracts that started earlier share a key.
-        last_day = next_month(month) - timedelta(days=1)
-        window = (
-            max(active[0], month),
-            None if active[1] is None or active[1] >= last_day else active[1],
-        )
+        # The days in force inside this month (the termination day included): contracts
+        # in force to the month's end share a key.
+        window = (active[0], None if active[1] == last_day else active[1])
         for service_id, monthly_fee in lines.get(contract.pk, []):
             service_facts = facts[service_id]
             shared_key = (contract.policy_id, service_id, window)

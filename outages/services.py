@@ -8,7 +8,7 @@ contract it may affect, so the statements module can re-issue what it already se
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,7 +18,7 @@ from django.utils import timezone
 from audit.services import audit_record, changed, snapshot
 from contracts.models import Contract, Customer, DowntimeCategory, Service, User
 from outages.models import Outage, OutageUpdate, ReissueRequest
-from slaportal.months import month_has_ended, months_touched, next_month
+from slaportal.months import month_days, month_has_ended, months_touched
 
 EDITABLE = (
     "service",
@@ -106,7 +106,8 @@ def _request_reissues(
         zone = contract.policy.measurement_calendar.time_zone
         months = {m for start, end in intervals for m in months_touched(start, end, zone)}
         for month in sorted(months):
-            if not month_has_ended(month, zone, now) or not _active_in(contract, month, zone):
+            in_force = contract.days_in_force(*month_days(month)) is not None
+            if not in_force or not month_has_ended(month, zone, now):
                 continue
             # Locked: a re-issue resolving this request right now measured the month
             # before this change; once it commits the row no longer matches and a new
@@ -119,12 +120,6 @@ def _request_reissues(
             )
             created += made
     return created
-
-
-def _active_in(contract: Contract, month: date, zone: str) -> bool:
-    """Whether the contract's term (start to end or termination, inclusive) meets the month."""
-    last_day = min(filter(None, [contract.end_date, contract.terminated_on]), default=None)
-    return contract.start_date < next_month(month) and (last_day is None or last_day >= month)
 
 
 def _scope_ids(outage: Outage) -> list[int] | None:

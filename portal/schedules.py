@@ -22,9 +22,10 @@ SCHEDULES = [
         name="credits: expire balances of terminated contracts",
         task="credits.tasks.expire_credits_on_termination",
         minute="15",
-        hour="0",
+        hour="*",
         timezone="UTC",
-        description="Daily: a terminated contract's credits expire (multiplier SLA).",
+        description="Hourly: a terminated contract's credits expire (multiplier SLA) once its "
+        "termination day has ended in the policy's zone, which is a local midnight.",
     ),
     Schedule(
         name="tickets: escalate tickets nearing or past an SLA target",

@@ -7,7 +7,7 @@ instants, so its length follows DST (Chicago's November is 30 days + 1 hour).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -26,6 +26,11 @@ def parse_month(text: str) -> date:
 
 def next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def month_days(month: date) -> tuple[date, date]:
+    """The first and the last day of ``month`` (any date in it), both inclusive."""
+    return month.replace(day=1), next_month(month) - timedelta(days=1)
 
 
 def local_midnight(day: date, zone: str) -> datetime:

@@ -28,7 +28,7 @@ from contracts.models import Contract, User
 from credits.models import Credit
 from credits.services import credit_approve, credit_reject
 from outages.demo import _month_back
-from slaportal.months import month_has_ended, next_month
+from slaportal.months import month_days, month_has_ended
 from statements.models import Statement, StatementCredit, StatementRun
 from statements.selectors import current_statement
 from statements.services import (
@@ -69,9 +69,9 @@ def _issue(month: date, now: datetime) -> list[Statement]:
 def _draft(month: date, now: datetime) -> int:
     made = 0
     for contract in Contract.objects.select_related("policy__measurement_calendar").order_by("pk"):
-        if current_statement(contract, month) is not None or contract.start_date >= next_month(
-            month
-        ):
+        if current_statement(contract, month) is not None:
+            continue
+        if contract.days_in_force(*month_days(month)) is None:
             continue
         statement_generate(contract=contract, month=month, now=now, draft=True)
         made += 1

@@ -30,7 +30,7 @@ from contracts.models import Contract, Customer, SeverityTerm
 from credits.models import Credit
 from outages.models import ReissueRequest
 from outbox.models import OutboxMessage
-from slaportal.months import month_bounds, next_month
+from slaportal.months import month_bounds, month_days
 from statements.models import UNDELIVERED, Statement, StatementCredit, StatementRunItem
 from tickets.clocks import BREACHED, MET, NO_TARGET, Target
 from tickets.models import Ticket
@@ -181,15 +181,6 @@ def _previous(month: date) -> date:
     return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
 
 
-def active_in_month(month: date) -> Q:
-    """Contracts whose term meets the month (start to end or termination, inclusive)."""
-    return (
-        Q(start_date__lt=next_month(month))
-        & (Q(end_date__isnull=True) | Q(end_date__gte=month))
-        & (Q(terminated_on__isnull=True) | Q(terminated_on__gte=month))
-    )
-
-
 def due_contract_months(
     now: datetime, *, months_back: int = CATCH_UP_MONTHS
 ) -> dict[date, list[int]]:
@@ -214,7 +205,7 @@ def due_contract_months(
                 Q(status=StatementRunItem.Status.FAILED) | Q(status=StatementRunItem.Status.PENDING)
             )
             ids = (
-                Contract.objects.filter(active_in_month(month))
+                Contract.objects.in_force_during(*month_days(month))
                 .filter(policy__measurement_calendar__time_zone=zone, lines__isnull=False)
                 .exclude(Exists(issued))
                 .exclude(Exists(handled))

@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from contracts.models import Contract, SLAPolicy
@@ -19,6 +20,7 @@ from credits.services import (
     credit_approve,
     credit_compute,
     credit_reject,
+    credits_expire_on_termination,
 )
 from credits.tasks import expire_credits_on_termination
 from outages.services import outage_record
@@ -145,6 +147,14 @@ def test_a_terminated_contract_whose_credits_expire_gets_an_ineligible_credit(ba
     assert "terminated" in credit.reason
 
 
+def test_a_contract_on_its_termination_day_is_still_in_force_and_keeps_its_credit(balto):
+    # NOW is 07:00 on 2 July in Chicago, Balto's policy zone: the last day in force.
+    Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 2))
+    balto.refresh_from_db()
+    (credit,) = credit_compute(contract=balto, month=JUNE, now=NOW)
+    assert (credit.status, credit.amount) == (Credit.Status.PENDING, D("100.00"))
+
+
 # ------------------------------------------------------------------ decide
 
 
@@ -266,32 +276,62 @@ def test_applying_to_a_paid_or_another_customers_invoice_is_refused(
 # ------------------------------------------------------------------ expire
 
 
+def expire_at(moment: datetime) -> int:
+    """The hourly task at ``moment`` (the clock frozen), through Celery's task machinery
+    in-process; worker-process tests come with the jobs."""
+    with time_machine.travel(moment, tick=False):
+        return expire_credits_on_termination.apply().get()
+
+
+def grant_in_july(contract: Contract, manager, amount: str) -> None:
+    with time_machine.travel(datetime(2026, 7, 6, 15, tzinfo=UTC), tick=False):
+        grant(contract, manager, amount)
+
+
 def test_credits_expire_when_every_contract_has_terminated_run_twice(balto, account_manager):
-    grant(balto, account_manager, "100.00")
+    grant_in_july(balto, account_manager, "100.00")
     Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 31))
-    assert expire_credits_on_termination("2026-07-30") == 0
-    # Through Celery's task machinery, in-process; worker-process tests come with the jobs.
-    assert expire_credits_on_termination.apply(args=["2026-07-31"]).get() == 1
-    assert expire_credits_on_termination("2026-08-01") == 0
+    assert expire_at(datetime(2026, 7, 30, 12, tzinfo=CT)) == 0
+    assert expire_at(datetime(2026, 8, 1, 12, tzinfo=CT)) == 1
+    assert expire_at(datetime(2026, 8, 1, 13, tzinfo=CT)) == 0
     entry = ledger_for(balto.customer).last()
     assert (entry.kind, entry.amount) == ("credit_expired", D("-100.00"))
+    assert (
+        entry.description == f"Credits expired: contract {balto.reference} terminated on 2026-07-31"
+    )
+    assert customer_balance(balto.customer, "USD") == D("0.00")
+
+
+def test_credits_expire_once_the_termination_day_has_ended_in_the_policy_s_zone(
+    balto, account_manager
+):
+    # Balto's policy measures in America/Chicago: 23:30 on the termination day there is
+    # already the next day in UTC; the termination day is still in force.
+    grant_in_july(balto, account_manager, "100.00")
+    Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 31))
+    late_on_the_day = datetime(2026, 7, 31, 23, 30, tzinfo=CT)
+    assert late_on_the_day.astimezone(UTC).date() == date(2026, 8, 1)
+    assert expire_at(late_on_the_day) == 0
+    assert credits_expire_on_termination(now=late_on_the_day) == 0
+    assert customer_balance(balto.customer, "USD") == D("100.00")
+    assert expire_at(datetime(2026, 8, 1, 0, 30, tzinfo=CT)) == 1
     assert customer_balance(balto.customer, "USD") == D("0.00")
 
 
 def test_credits_do_not_expire_while_another_contract_is_running(balto, account_manager):
-    grant(balto, account_manager, "100.00")
+    grant_in_july(balto, account_manager, "100.00")
     Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 31))
     _contract(balto.customer, "balto-uptime", {"Balto Coach": "500.00"})
-    assert expire_credits_on_termination("2026-08-01") == 0
+    assert expire_at(datetime(2026, 8, 2, 12, tzinfo=CT)) == 0
     assert customer_balance(balto.customer, "USD") == D("100.00")
 
 
 def test_credits_of_a_policy_that_does_not_expire_them_survive_termination(
     heretto, account_manager
 ):
-    grant(heretto, account_manager, "200.00")
+    grant_in_july(heretto, account_manager, "200.00")
     Contract.objects.filter(pk=heretto.pk).update(terminated_on=date(2026, 7, 31))
-    assert expire_credits_on_termination("2026-08-01") == 0
+    assert expire_at(datetime(2026, 8, 2, 12, tzinfo=ET)) == 0
     assert customer_balance(heretto.customer, "USD") == D("200.00")
 
 

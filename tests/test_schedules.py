@@ -15,8 +15,9 @@ def test_setup_schedules_writes_every_job_once_with_its_zone(db):
     tasks = PeriodicTask.objects.select_related("crontab")
     assert sorted(t.name for t in tasks) == sorted(s.name for s in SCHEDULES)
     expiry = tasks.get(task="credits.tasks.expire_credits_on_termination")
+    # Hourly: a termination day ends at local midnight in its policy's zone.
     assert (expiry.crontab.hour, expiry.crontab.minute, str(expiry.crontab.timezone)) == (
-        "0",
+        "*",
         "15",
         "UTC",
     )

@@ -151,6 +151,20 @@ def test_a_contract_that_has_ended_no_longer_covers_the_service(customer_user, t
         file_one(customer_user, tiered_contract.lines.first().service)
 
 
+def test_the_termination_day_is_the_last_day_a_ticket_can_be_filed(
+    customer_user, tiered_contract, ticket_service
+):
+    # Contracts run by the customer's local date; the termination day is still in force.
+    tiered_contract.terminated_on = NOW.astimezone(
+        ZoneInfo(customer_user.customer.time_zone)
+    ).date()
+    tiered_contract.save()
+    assert file_one(customer_user, ticket_service).contract == tiered_contract
+    with pytest.raises(ValidationError) as refused:
+        file_one(customer_user, ticket_service, now=NOW + timedelta(days=1))
+    assert "no active contract" in refused.value.message_dict["service"][0]
+
+
 def test_staff_log_tickets_rather_than_file_them(agent, ticket_service):
     with pytest.raises(PermissionDenied):
         file_one(agent, ticket_service)

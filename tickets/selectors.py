@@ -90,11 +90,9 @@ def severity_options(contract: Contract | None) -> list[SeverityOption]:
 
 
 def contracts_in_force(customer: Customer, *, on: date) -> QuerySet[Contract]:
-    """The customer's contracts in force on ``on`` (a date in the customer's zone)."""
-    return customer.contracts.filter(start_date__lte=on).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=on),
-        Q(terminated_on__isnull=True) | Q(terminated_on__gt=on),
-    )
+    """The customer's contracts in force on ``on`` (a date in the customer's zone); the
+    termination day is still in force."""
+    return customer.contracts.in_force_on(on)
 
 
 def active_contract(customer: Customer, service=None, *, on: date) -> Contract | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.core.validators import MinValueValidator
@@ -13,16 +14,46 @@ from contracts.models.policies import SLAPolicy
 from contracts.models.schedules import Calendar
 from contracts.validators import CURRENCIES, validate_currency
 
+# "In force", the one rule: a contract is in force from its start date to its last day in
+# force, both inclusive; the last day is the earlier of the end of the term and the
+# termination day. The termination day is in force, as the API's ``active_on`` filter and
+# the availability engine have always read it (the SLA documents say nothing finer): a
+# ticket can be filed that day, its downtime counts, its month gets a statement, and its
+# credits expire only once it has ended. Days are local dates; the caller picks the zone
+# (the customer's when filing a ticket, the policy's for months and credit expiry).
+# ``ContractQuerySet`` states the rule for queries and the ``Contract`` methods for a
+# loaded contract: change both together (``test_contract_in_force`` checks they agree).
+
+
+class ContractQuerySet(models.QuerySet):
+    def in_force_during(self, first: date, last: date) -> ContractQuerySet:
+        """Contracts in force on at least one day of ``first``–``last`` (inclusive)."""
+        return self.filter(
+            Q(start_date__lte=last),
+            Q(end_date__isnull=True) | Q(end_date__gte=first),
+            Q(terminated_on__isnull=True) | Q(terminated_on__gte=first),
+        )
+
+    def in_force_on(self, day: date) -> ContractQuerySet:
+        return self.in_force_during(day, day)
+
 
 class Contract(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contracts")
     policy = models.ForeignKey(SLAPolicy, on_delete=models.PROTECT, related_name="contracts")
     reference = models.CharField(max_length=50, unique=True)
-    start_date = models.DateField()
+    start_date = models.DateField(help_text="First day in force.")
     end_date = models.DateField(
-        null=True, blank=True, help_text="Last day of the term (inclusive); empty: open-ended."
+        null=True,
+        blank=True,
+        help_text="Last day of the term, still in force (inclusive); empty: open-ended.",
     )
-    terminated_on = models.DateField(null=True, blank=True)
+    terminated_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Termination day: the last day in force (inclusive); credits expire "
+        "once it has ended in the policy's zone.",
+    )
     currency = models.CharField(max_length=3, validators=[validate_currency])
     support_calendar = models.ForeignKey(
         Calendar,
@@ -34,6 +65,8 @@ class Contract(models.Model):
     )
     services = models.ManyToManyField(Service, through="ContractLine", related_name="contracts")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ContractQuerySet.as_manager()
 
     class Meta:
         ordering = ["customer__name", "start_date"]
@@ -57,6 +90,26 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} — {self.customer}"
+
+    @property
+    def last_day_in_force(self) -> date | None:
+        """The earlier of the end of the term and the termination day; None: open-ended."""
+        return min(filter(None, [self.end_date, self.terminated_on]), default=None)
+
+    def days_in_force(self, first: date, last: date) -> tuple[date, date] | None:
+        """The days of ``first``–``last`` the contract is in force, as (first, last),
+        both inclusive; None when it is in force on none of them."""
+        until = self.last_day_in_force
+        first, last = max(first, self.start_date), min(last, until or last)
+        return (first, last) if first <= last else None
+
+    def in_force_on(self, day: date) -> bool:
+        return self.days_in_force(day, day) is not None
+
+    def terminated_by(self, day: date) -> bool:
+        """Terminated, with the termination day over by ``day`` (a date in the zone that
+        matters to the caller)."""
+        return self.terminated_on is not None and self.terminated_on < day
 
 
 class ContractLine(models.Model):

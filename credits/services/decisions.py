@@ -154,7 +154,7 @@ def credit_compute(
     month = month.replace(day=1)
     zone = contract.policy.measurement_calendar.time_zone
     local_today = now.astimezone(ZoneInfo(zone)).date()
-    terminated = contract.terminated_on is not None and contract.terminated_on <= local_today
+    terminated = contract.terminated_by(local_today)  # the termination day is still in force
     if rows is None:
         rows = contract_availability(contract, month, now=now)
     credits: list[Credit] = []

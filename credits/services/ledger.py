@@ -113,25 +113,17 @@ def credit_apply_to_invoice(
     return None
 
 
-def credits_expire_on_termination(*, today: date | None = None, now: datetime | None = None) -> int:
-    """Expire the balance of every customer whose contracts (in that currency) are all
-    terminated on or before today under a policy whose credits expire on termination.
-    Today is each contract's date in its policy's zone at ``now`` (the daily job runs at
-    00:15 UTC, still the day before in the Americas), or ``today`` for every contract
-    when given. Returns how many balances expired; running it again finds nothing to do."""
-    now = now or timezone.now()
-
-    def terminated(contract: Contract) -> bool:
-        zone = ZoneInfo(contract.policy.measurement_calendar.time_zone)
-        day = today or now.astimezone(zone).date()
-        return contract.terminated_on is not None and contract.terminated_on <= day
-
-    # No zone has reached a later date than the earliest one (UTC+14) yet.
-    latest = today or now.astimezone(ZoneInfo("Etc/GMT-14")).date()
+def credits_expire_on_termination(*, now: datetime) -> int:
+    """Expire the balance of every customer whose contracts (in that currency) have all
+    terminated under a policy whose credits expire on termination, each termination day
+    over in its policy's zone at ``now`` (the termination day is the last day in force).
+    Returns how many balances expired; running it again finds nothing to do."""
+    # A cheap first cut in the database: no zone's date is later than UTC+14's.
+    latest_day = now.astimezone(ZoneInfo("Etc/GMT-14")).date()
     candidates = (
         Balance.objects.filter(amount__gt=0)
         .exclude(customer__contracts__terminated_on__isnull=True)
-        .exclude(customer__contracts__terminated_on__gt=latest)
+        .exclude(customer__contracts__terminated_on__gte=latest_day)
         .values_list("pk", flat=True)
         .distinct()
     )
@@ -147,7 +139,9 @@ def credits_expire_on_termination(*, today: date | None = None, now: datetime | 
                 ).select_related("policy__measurement_calendar")
             )
             if not contracts or any(
-                not terminated(c) or not c.policy.credits_expire_on_termination for c in contracts
+                not c.terminated_by(_local_day(c, now))
+                or not c.policy.credits_expire_on_termination
+                for c in contracts
             ):
                 continue
             last = max(contracts, key=lambda c: (c.terminated_on, c.pk))
@@ -162,6 +156,10 @@ def credits_expire_on_termination(*, today: date | None = None, now: datetime | 
             )
             expired += 1
     return expired
+
+
+def _local_day(contract: Contract, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(contract.policy.measurement_calendar.time_zone)).date()
 
 
 def _already_reversed(entry: LedgerEntry) -> ValidationError:

@@ -32,7 +32,7 @@ from credits.selectors import credit_terms
 from credits.services import credit_compute
 from outages.models import Outage
 from outages.selectors import ServiceMonth, contract_availability
-from slaportal.months import month_has_ended, next_month
+from slaportal.months import month_days, month_has_ended
 from slaportal.transactions import after_commit
 from statements.models import Statement, StatementCredit, StatementRun
 from statements.selectors import current_statement, support_attainment
@@ -99,8 +99,7 @@ def _preview(contract: Contract, rows: list[ServiceMonth]) -> list[dict]:
 
 
 def _require_active(contract: Contract, month: date) -> None:
-    last = min(filter(None, [contract.end_date, contract.terminated_on]), default=None)
-    if contract.start_date >= next_month(month) or (last is not None and last < month):
+    if contract.days_in_force(*month_days(month)) is None:
         raise ValidationError(
             {"month": [f"Contract {contract.reference} was not in force in {month:%B %Y}."]}
         )

@@ -21,11 +21,10 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from contracts.models import Contract, User
-from slaportal.months import month_has_ended
+from slaportal.months import month_days, month_has_ended
 from slaportal.transactions import after_commit
 from statements.models import Statement, StatementRun, StatementRunItem
 from statements.selectors import (
-    active_in_month,
     current_statement,
     due_contract_months,
     lost_claims,
@@ -50,13 +49,14 @@ def _dispatch_reissue(contract_id: int, month: date) -> None:
 
 
 def contracts_owed(month: date, *, now: datetime, contract_ids: list[int] | None = None):
-    """Contracts active in ``month`` with a service line, whose month has ended in
+    """Contracts in force in ``month`` with a service line, whose month has ended in
     their policy's zone and which have no issued statement for it yet."""
     issued = Statement.objects.filter(contract=OuterRef("pk"), month=month).exclude(
         status=Statement.Status.DRAFT
     )
     contracts = (
-        Contract.objects.filter(active_in_month(month), lines__isnull=False)
+        Contract.objects.in_force_during(*month_days(month))
+        .filter(lines__isnull=False)
         .exclude(Exists(issued))
         .select_related("policy__measurement_calendar")
         .distinct()
