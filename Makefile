@@ -48,7 +48,7 @@ test: venv $(AXE)
 
 # The date-sensitive tests (marker `edges`: the dashboards' month so far, the statements
 # tick, escalations, credit expiry), one run per instant below, the suite's clock set
-# there (SLA_TEST_NOW, tests/clock.py); `make test` runs them at its default instant.
+# there (SLA_TEST_NOW, tests/support/clock.py); `make test` runs them at its default instant.
 #   2027-03-01T05:00:00Z  first second of March in New York (still February in Chicago)
 #   2026-10-01T05:00:30Z  first minute of October in Chicago (01:00 in New York)
 #   2026-07-01T03:59:30Z  last minute of June in New York (already July in UTC)

@@ -4,7 +4,7 @@ Thousands of accounts share a policy, a service and the month's outages of every
 customer. ``prepare`` computes those once for the whole month; ``restrict`` derives a
 contract's active days from it; ``extend`` adds an account's own (scoped) outages on
 top. Each returns exactly what ``outages.availability.compute`` gives for the same
-inputs (tests/test_availability_properties.py checks it on random months).
+inputs (tests/outages/test_availability_properties.py checks it on random months).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Shared fixtures. Service-bound and browser tests skip when their part is missing,
 unless REQUIRE_SERVICES=1 / REQUIRE_BROWSER=1 (as in CI), where a skip is a failure; so
 do the catalog tests that read the SLA source documents (SLA_DOCUMENTS_DIR), unless
-REQUIRE_SLA_DOCUMENTS=1. Every test runs at the instant SLA_TEST_NOW (tests/clock.py)."""
+REQUIRE_SLA_DOCUMENTS=1. Every test runs at the instant SLA_TEST_NOW (tests/support/clock.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,9 @@ from django.db import connection
 
 from contracts import services
 from contracts.models import Calendar, Contract, Invoice, SLAPolicy
-from tests.api_helpers import WEEKDAY_HOURS, band_tuples
-from tests.clock import suite_now
-from tests.factories import (
+from tests.support.api_helpers import WEEKDAY_HOURS, band_tuples
+from tests.support.clock import suite_now
+from tests.support.factories import (
     ContractFactory,
     ContractLineFactory,
     CustomerFactory,
@@ -30,17 +31,20 @@ from tests.factories import (
     StaffFactory,
     policy_terms,
 )
+from tests.support.requirements import (
+    CHROMIUM,
+    REQUIRE_BROWSER,
+    REQUIRE_SERVICES,
+    REQUIRE_SLA_DOCUMENTS,
+    need,
+)
 
 # Playwright fixtures (browser, page) for the browser tests; listed here, once, so pytest
 # loads and assert-rewrites the module before any test module imports its helpers.
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.support.browser", "tests.support.smtp"]
 # Helper modules with asserts of their own get pytest's assert messages too.
-pytest.register_assert_rewrite("tests.page_helpers")
+pytest.register_assert_rewrite("tests.support.page_helpers")
 
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
-REQUIRE_SLA_DOCUMENTS = os.environ.get("REQUIRE_SLA_DOCUMENTS") == "1"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 NOW = suite_now()
 
 
@@ -87,13 +91,26 @@ def _append_only_tables_emptied_after(request):
             sqlite_empty(cursor, table)
 
 
-def need(condition: bool, why: str, *, required: bool) -> None:
-    """Skip (or, when the part is required in this run, fail) unless ``condition``."""
-    if condition:
+@pytest.fixture
+def statements_emptied_after(transactional_db):
+    """The live server's test ends by emptying every table with DELETE on SQLite, which
+    the statements' immutability triggers refuse (PostgreSQL truncates, firing no row
+    trigger): on SQLite the test's statements go first, with the triggers lifted."""
+    yield
+    if connection.vendor != "sqlite":
         return
-    if required:
-        pytest.fail(f"required but unavailable: {why}")
-    pytest.skip(why)
+    from statements.models import Statement
+
+    migration = import_module("statements.migrations.0002_statement_immutable")
+    with connection.cursor() as cursor:
+        for sql in migration.SQLITE_DOWN:
+            cursor.execute(sql)
+        cursor.execute(f"DELETE FROM {migration.LINKS}")
+        cursor.execute(f"UPDATE {migration.TABLE} SET supersedes_id = NULL")
+        cursor.execute("DELETE FROM statements_statementrunitem")
+        cursor.execute(f"DELETE FROM {migration.TABLE}")
+        for sql in migration.sqlite_sql(Statement):
+            cursor.execute(sql)
 
 
 @pytest.fixture
@@ -120,7 +137,7 @@ def chromium_path() -> str:
 def sla_documents() -> Path:
     """The folder with the two SLA source documents (SLA_DOCUMENTS_DIR), which the
     clause-by-clause catalog tests read; they are not part of this repository."""
-    from tests.sla_clauses import MULTIPLIER_DOC, TIERED_DOC
+    from tests.support.sla_clauses import MULTIPLIER_DOC, TIERED_DOC
 
     setting = os.environ.get("SLA_DOCUMENTS_DIR", "")
     folder = Path(setting).resolve() if setting else None
@@ -242,7 +259,7 @@ def other_invoice(other_contract) -> Invoice:
 def tiered_contract(catalog, customer):
     """``customer``'s contract under the tiered catalog policy (Heretto CCMS: help desk
     03:00–20:00 ET on weekdays, US federal holidays, severity 1 around the clock)."""
-    from tests.factories import ticket_contract
+    from tests.support.factories import ticket_contract
 
     return ticket_contract(customer, policy_code="heretto-ccms")
 
@@ -285,7 +302,7 @@ def june_contract(catalog, customer, account_manager, statement_media):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from tests.factories import catalog_contract, record_outage
+    from tests.support.factories import catalog_contract, record_outage
 
     customer.account_managers.add(account_manager)
     contract = catalog_contract(

@@ -229,7 +229,12 @@ def month_to_run() -> date:
 def build(contracts: int = 24, credited_every: int = 3) -> dict:
     """``contracts`` customers with a contract each for the month; every ``credited_every``
     th one has a five-hour outage (a credit for its account manager to approve)."""
-    from tests.factories import CustomerFactory, StaffFactory, catalog_contract, record_outage
+    from tests.support.factories import (
+        CustomerFactory,
+        StaffFactory,
+        catalog_contract,
+        record_outage,
+    )
 
     month = month_to_run()
     end = month.replace(day=monthrange(month.year, month.month)[1])

@@ -1,0 +1,91 @@
+"""``manage.py check_ledger``: balances equal their ledger entries, invoice totals equal
+their lines; a deliberately broken fixture makes it fail, naming the first mismatch."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import ManagementUtility, call_command
+from django.core.management.base import CommandError
+
+from contracts.models import Invoice
+from credits.models import Balance
+from credits.services import credit_apply_to_invoice
+from tests.support.factories import CustomerFactory, InvoiceFactory, grant, make_contract
+
+D = Decimal
+
+
+@pytest.fixture
+def books(customer, account_manager):
+    """A grant of 300.00, 120.00 of it applied to an invoice of 120.00, one more invoice."""
+    customer.account_managers.add(account_manager)
+    contract = make_contract(customer)
+    grant(contract, account_manager, "300.00")
+    applied = InvoiceFactory(contract=contract, number="INV-A", amount=D("120.00"))
+    credit_apply_to_invoice(customer=customer, actor=None, invoice=applied)
+    InvoiceFactory(contract=contract, number="INV-B")
+    return customer
+
+
+def _check() -> str:
+    out = StringIO()
+    call_command("check_ledger", stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_consistent_books_pass(books):
+    assert Balance.objects.get(customer=books).amount == D("180.00")
+    assert "Ledger OK: 1 balance(s), 2 invoice(s) checked." in _check()
+
+
+def test_an_empty_database_passes(db):
+    assert "Ledger OK" in _check()
+
+
+def test_a_balance_that_disagrees_with_its_entries_fails_naming_the_customer(books):
+    # Ledger rows cannot be touched, so the fixture breaks the stored balance instead.
+    Balance.objects.filter(customer=books).update(amount=D("181.00"))
+    with pytest.raises(CommandError) as failed:
+        _check()
+    message = str(failed.value)
+    assert f"customer {books.name!r}" in message
+    assert "balance 181.00 USD != sum of ledger entries 180.00 USD" in message
+
+
+def test_an_invoice_total_that_disagrees_with_its_lines_fails_naming_the_invoice(books):
+    Invoice.objects.filter(number="INV-B").update(total=D("999.00"))
+    with pytest.raises(CommandError, match=r"invoice INV-B: total 999.00 USD != sum of its lines"):
+        _check()
+
+
+def test_the_first_mismatch_is_named_and_every_one_is_listed(books):
+    Invoice.objects.filter(number="INV-A").update(total=D("5.00"))
+    Invoice.objects.filter(number="INV-B").update(total=D("5.00"))
+    stderr = StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("check_ledger", stdout=StringIO(), stderr=stderr)
+    assert "invoice INV-A" in str(failed.value) and "(and 1 more)" in str(failed.value)
+    assert stderr.getvalue().count("MISMATCH") == 2
+
+
+def test_entries_without_a_balance_row_and_a_balance_without_entries_fail(books):
+    stranger = CustomerFactory(name="Aardvark Ltd")  # sorts first
+    Balance.objects.filter(customer=books).delete()
+    Balance.objects.create(customer=stranger, currency="USD", amount=D("1.00"))
+    stderr = StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("check_ledger", stdout=StringIO(), stderr=stderr)
+    assert "'Aardvark Ltd'" in str(failed.value)
+    assert "balance 1.00 USD != sum of ledger entries 0.00 USD" in str(failed.value)
+    assert "balance 0.00 USD != sum of ledger entries 180.00 USD" in stderr.getvalue()
+
+
+def test_the_command_exits_non_zero(books, capsys):
+    Balance.objects.filter(customer=books).update(amount=D("0.00"))
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(["manage.py", "check_ledger"]).execute()
+    assert exited.value.code == 1
+    assert "Ledger check failed" in capsys.readouterr().err

@@ -1,0 +1,417 @@
+"""Credit services end to end: compute from outages, decide, grant, apply, expire, adjust."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from contracts.models import Contract, SLAPolicy
+from credits.models import Balance, Credit, LedgerEntry, ManualAdjustment
+from credits.selectors import customer_balance, ledger_for, pending_credits_for
+from credits.services import (
+    adjustment_decide,
+    adjustment_request,
+    credit_apply_to_invoice,
+    credit_approve,
+    credit_compute,
+    credit_reject,
+    credits_expire_on_termination,
+)
+from credits.tasks import expire_credits_on_termination
+from outages.services import outage_record
+from tests.support.factories import (
+    ContractFactory,
+    ContractLineFactory,
+    CustomerFactory,
+    CustomerUserFactory,
+    InvoiceFactory,
+    ServiceFactory,
+    StaffFactory,
+    grant,
+)
+
+D = Decimal
+ET = ZoneInfo("America/New_York")
+CT = ZoneInfo("America/Chicago")
+JUNE = date(2026, 6, 1)
+NOW = datetime(2026, 7, 2, 12, tzinfo=UTC)
+
+
+def _contract(customer, code: str, lines: dict[str, str], **kw) -> Contract:
+    policy = SLAPolicy.objects.get(code=code, version=1)
+    contract = ContractFactory(customer=customer, policy=policy, start_date=date(2026, 1, 1), **kw)
+    for name, fee in lines.items():
+        service = ServiceFactory(name=name, code=name.lower().replace(" ", "-"))
+        ContractLineFactory(contract=contract, service=service, monthly_fee=D(fee))
+    return contract
+
+
+def _down(contract: Contract, service_name: str, start: datetime, minutes: int, **kw):
+    service = contract.services.get(name=service_name)
+    end = start + timedelta(minutes=minutes)
+    return outage_record(
+        service=service,
+        started_at=start,
+        ended_at=end,
+        category="internal",
+        title=f"{service_name} down",
+        actor=None,
+        now=NOW,
+        **kw,
+    )
+
+
+@pytest.fixture
+def heretto(catalog, customer, account_manager) -> Contract:
+    customer.account_managers.add(account_manager)
+    contract = _contract(
+        customer, "heretto-ccms", {"Heretto CCMS": "4000.00", "Cloud Publishing": "1500.00"}
+    )
+    _down(contract, "Heretto CCMS", datetime(2026, 6, 10, 12, tzinfo=ET), 300)
+    return contract
+
+
+@pytest.fixture
+def balto(catalog, customer, account_manager) -> Contract:
+    """Multiplier SLA: 360 business minutes down (10:00–16:00 CT, confirmed at once);
+    allowed 216 of 43,200 → excess 144 → 10 × 3,000.00 × 144 / 43,200 = 100.00."""
+    customer.account_managers.add(account_manager)
+    contract = _contract(customer, "balto-uptime", {"Balto Platform": "3000.00"})
+    start = datetime(2026, 6, 10, 10, tzinfo=CT)
+    _down(contract, "Balto Platform", start, 360, confirmed_at=start)
+    return contract
+
+
+# ------------------------------------------------------------------ compute
+
+
+def test_300_minutes_down_on_ccms_gives_one_pending_credit_of_200_and_none_for_publishing(
+    heretto,
+):
+    credits = credit_compute(contract=heretto, month=JUNE, now=NOW)
+    assert len(credits) == 1
+    credit = credits[0]
+    assert credit.service.name == "Heretto CCMS"
+    assert credit.amount == D("200.00")
+    assert credit.status == Credit.Status.PENDING
+    # (43,200 − 300) / 43,200 = 99.30555…% — cut, not rounded.
+    assert credit.availability_pct == D("99.305555")
+    assert credit.working["amount"] == "200.00"
+    assert credit.working["band"] == "[98.000, 99.500)"
+    assert credit.working["availability"]["denominator_minutes"] == "43200"
+    assert credit.working["availability"]["downtime_minutes"] == "300"
+    assert credit.working["policy"] == {"code": "heretto-ccms", "version": 1}
+    assert [e.action for e in credit.events.all()] == ["computed"]
+
+
+def test_computing_a_month_twice_changes_nothing(heretto):
+    first = credit_compute(contract=heretto, month=JUNE, now=NOW)
+    second = credit_compute(contract=heretto, month=JUNE, now=NOW + timedelta(days=3))
+    assert [c.pk for c in second] == [c.pk for c in first]
+    assert Credit.objects.count() == 1
+    assert heretto.credits.get().events.count() == 1
+
+
+def test_an_unpaid_invoice_due_before_the_downtime_makes_the_credit_ineligible(balto):
+    InvoiceFactory(contract=balto, number="INV-B-0601", issued_on=date(2026, 5, 15), due_on=JUNE)
+    (credit,) = credit_compute(contract=balto, month=JUNE, now=NOW)
+    assert credit.status == Credit.Status.INELIGIBLE
+    assert credit.amount == D("0.00")
+    assert "INV-B-0601" in credit.reason
+    assert credit.working["eligible"] is False
+    with pytest.raises(ValidationError, match="not eligible"):
+        credit_approve(credit=credit, actor=balto.customer.account_managers.get())
+
+
+def test_an_invoice_paid_before_the_downtime_keeps_the_credit(balto):
+    InvoiceFactory(
+        contract=balto,
+        issued_on=date(2026, 5, 15),
+        due_on=JUNE,
+        paid_at=datetime(2026, 6, 2, tzinfo=UTC),
+    )
+    (credit,) = credit_compute(contract=balto, month=JUNE, now=NOW)
+    assert (credit.status, credit.amount) == (Credit.Status.PENDING, D("100.00"))
+
+
+def test_a_terminated_contract_whose_credits_expire_gets_an_ineligible_credit(balto):
+    Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 6, 30))
+    balto.refresh_from_db()
+    (credit,) = credit_compute(contract=balto, month=JUNE, now=NOW)
+    assert credit.status == Credit.Status.INELIGIBLE
+    assert "terminated" in credit.reason
+
+
+def test_a_contract_on_its_termination_day_is_still_in_force_and_keeps_its_credit(balto):
+    # NOW is 07:00 on 2 July in Chicago, Balto's policy zone: the last day in force.
+    Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 2))
+    balto.refresh_from_db()
+    (credit,) = credit_compute(contract=balto, month=JUNE, now=NOW)
+    assert (credit.status, credit.amount) == (Credit.Status.PENDING, D("100.00"))
+
+
+# ------------------------------------------------------------------ decide
+
+
+def test_approval_grants_the_credit_once_and_records_who_and_when(heretto, account_manager):
+    (credit,) = credit_compute(contract=heretto, month=JUNE, now=NOW)
+    assert list(pending_credits_for(account_manager)) == [credit]
+    assert not pending_credits_for(StaffFactory(role="account_manager")).exists()
+    credit_approve(credit=credit, actor=account_manager, now=NOW)
+    credit.refresh_from_db()
+    assert (credit.status, credit.decided_by, credit.decided_at) == (
+        "approved",
+        account_manager,
+        NOW,
+    )
+    (entry,) = ledger_for(heretto.customer)
+    assert (entry.kind, entry.amount, entry.credit) == ("credit_granted", D("200.00"), credit)
+    assert customer_balance(heretto.customer, "USD") == D("200.00")
+    assert [(e.action, e.actor) for e in credit.events.all()] == [
+        ("computed", None),
+        ("approved", account_manager),
+    ]
+    assert not pending_credits_for(account_manager).exists()
+
+
+def test_a_decided_credit_cannot_be_decided_again_and_nothing_is_saved(heretto, account_manager):
+    (credit,) = credit_compute(contract=heretto, month=JUNE, now=NOW)
+    credit_approve(credit=credit, actor=account_manager)
+    with pytest.raises(ValidationError) as approving:
+        credit_approve(credit=credit, actor=account_manager)
+    assert approving.value.message_dict == {"status": ["This credit is already approved."]}
+    with pytest.raises(ValidationError, match="already approved"):
+        credit_reject(credit=credit, actor=account_manager, reason="changed my mind")
+    assert LedgerEntry.objects.count() == 1
+    assert credit.events.count() == 2
+
+
+def test_rejecting_needs_a_reason_and_records_it(heretto, account_manager):
+    (credit,) = credit_compute(contract=heretto, month=JUNE, now=NOW)
+    with pytest.raises(ValidationError) as blank:
+        credit_reject(credit=credit, actor=account_manager, reason="  ")
+    assert "reason" in blank.value.message_dict
+    credit.refresh_from_db()
+    assert credit.status == Credit.Status.PENDING
+    credit_reject(credit=credit, actor=account_manager, reason="Outage was customer-caused")
+    credit.refresh_from_db()
+    assert (credit.status, credit.reason) == ("rejected", "Outage was customer-caused")
+    assert credit.events.last().note == "Outage was customer-caused"
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["customer_user", "other_manager", "agent", "admin"])
+def test_only_an_account_manager_of_that_customer_may_decide(heretto, who):
+    actor = {
+        "customer_user": lambda: CustomerUserFactory(customer=heretto.customer),
+        "other_manager": lambda: StaffFactory(role="account_manager"),
+        "agent": lambda: StaffFactory(role="agent"),
+        "admin": lambda: StaffFactory(role="admin"),
+    }[who]()
+    (credit,) = credit_compute(contract=heretto, month=JUNE, now=NOW)
+    with pytest.raises(PermissionDenied):
+        credit_approve(credit=credit, actor=actor)
+    with pytest.raises(PermissionDenied):
+        credit_reject(credit=credit, actor=actor, reason="no")
+    credit.refresh_from_db()
+    assert credit.status == Credit.Status.PENDING
+    assert not LedgerEntry.objects.exists() and not Balance.objects.exists()
+
+
+# ------------------------------------------------------------------ apply
+
+
+def test_the_balance_goes_to_the_next_open_invoice_as_a_negative_line(heretto, account_manager):
+    paid = InvoiceFactory(contract=heretto, due_on=date(2026, 7, 1), paid_at=NOW)
+    later = InvoiceFactory(contract=heretto, issued_on=date(2026, 8, 1), due_on=date(2026, 8, 31))
+    first = InvoiceFactory(contract=heretto, issued_on=date(2026, 7, 1), due_on=date(2026, 7, 31))
+    (credit,) = credit_compute(contract=heretto, month=JUNE, now=NOW)
+    credit_approve(credit=credit, actor=account_manager)
+    entry = credit_apply_to_invoice(customer=heretto.customer, actor=account_manager)
+    assert (entry.kind, entry.amount) == ("credit_applied", D("-200.00"))
+    assert entry.invoice_line.invoice == first
+    assert (entry.invoice_line.kind, entry.invoice_line.description) == ("credit", "Service credit")
+    first.refresh_from_db(), later.refresh_from_db(), paid.refresh_from_db()
+    assert (first.total, later.total, paid.total) == (D("800.00"), D("1000.00"), D("1000.00"))
+    assert customer_balance(heretto.customer, "USD") == D("0.00")
+    assert credit_apply_to_invoice(customer=heretto.customer, actor=None) is None
+
+
+def test_a_credit_never_takes_an_invoice_below_zero_and_the_rest_stays(heretto, account_manager):
+    grant(heretto, account_manager, "250.00")
+    invoice = InvoiceFactory(contract=heretto, amount=D("100.00"))
+    entry = credit_apply_to_invoice(customer=heretto.customer, actor=None, invoice=invoice)
+    assert entry.amount == D("-100.00")
+    invoice.refresh_from_db()
+    assert invoice.total == D("0.00")
+    assert customer_balance(heretto.customer, "USD") == D("150.00")
+    with pytest.raises(ValidationError, match="nothing left to credit"):
+        credit_apply_to_invoice(customer=heretto.customer, actor=None, invoice=invoice)
+
+
+def test_applying_to_a_paid_or_another_customers_invoice_is_refused(
+    heretto, account_manager, other_customer
+):
+    grant(heretto, account_manager, "50.00")
+    paid = InvoiceFactory(contract=heretto, paid_at=NOW)
+    foreign_contract = _contract(other_customer, "heretto-ccms", {"Other": "10.00"})
+    foreign = InvoiceFactory(contract=foreign_contract, number="INV-SECRET-1")
+    with pytest.raises(ValidationError, match="already paid"):
+        credit_apply_to_invoice(customer=heretto.customer, actor=None, invoice=paid)
+    with pytest.raises(ValidationError) as refused:
+        credit_apply_to_invoice(customer=heretto.customer, actor=None, invoice=foreign)
+    assert refused.value.message_dict == {"invoice": ["No such invoice for this customer."]}
+    assert "INV-SECRET-1" not in str(refused.value)
+    assert LedgerEntry.objects.filter(kind="credit_applied").count() == 0
+    assert customer_balance(heretto.customer, "USD") == D("50.00")
+    foreign.refresh_from_db()
+    assert foreign.total == D("1000.00") and foreign.lines.count() == 1
+
+
+# ------------------------------------------------------------------ expire
+
+
+def expire_at(moment: datetime) -> int:
+    """The hourly task at ``moment`` (the clock frozen), through Celery's task machinery
+    in-process; worker-process tests come with the jobs."""
+    with time_machine.travel(moment, tick=False):
+        return expire_credits_on_termination.apply().get()
+
+
+def grant_in_july(contract: Contract, manager, amount: str) -> None:
+    with time_machine.travel(datetime(2026, 7, 6, 15, tzinfo=UTC), tick=False):
+        grant(contract, manager, amount)
+
+
+def test_credits_expire_when_every_contract_has_terminated_run_twice(balto, account_manager):
+    grant_in_july(balto, account_manager, "100.00")
+    Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 31))
+    assert expire_at(datetime(2026, 7, 30, 12, tzinfo=CT)) == 0
+    assert expire_at(datetime(2026, 8, 1, 12, tzinfo=CT)) == 1
+    assert expire_at(datetime(2026, 8, 1, 13, tzinfo=CT)) == 0
+    entry = ledger_for(balto.customer).last()
+    assert (entry.kind, entry.amount) == ("credit_expired", D("-100.00"))
+    assert (
+        entry.description == f"Credits expired: contract {balto.reference} terminated on 2026-07-31"
+    )
+    assert customer_balance(balto.customer, "USD") == D("0.00")
+
+
+def test_credits_expire_once_the_termination_day_has_ended_in_the_policy_s_zone(
+    balto, account_manager
+):
+    # Balto's policy measures in America/Chicago: 23:30 on the termination day there is
+    # already the next day in UTC; the termination day is still in force.
+    grant_in_july(balto, account_manager, "100.00")
+    Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 31))
+    late_on_the_day = datetime(2026, 7, 31, 23, 30, tzinfo=CT)
+    assert late_on_the_day.astimezone(UTC).date() == date(2026, 8, 1)
+    assert expire_at(late_on_the_day) == 0
+    assert credits_expire_on_termination(now=late_on_the_day) == 0
+    assert customer_balance(balto.customer, "USD") == D("100.00")
+    assert expire_at(datetime(2026, 8, 1, 0, 30, tzinfo=CT)) == 1
+    assert customer_balance(balto.customer, "USD") == D("0.00")
+
+
+def test_credits_do_not_expire_while_another_contract_is_running(balto, account_manager):
+    grant_in_july(balto, account_manager, "100.00")
+    Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 31))
+    _contract(balto.customer, "balto-uptime", {"Balto Coach": "500.00"})
+    assert expire_at(datetime(2026, 8, 2, 12, tzinfo=CT)) == 0
+    assert customer_balance(balto.customer, "USD") == D("100.00")
+
+
+def test_credits_of_a_policy_that_does_not_expire_them_survive_termination(
+    heretto, account_manager
+):
+    grant_in_july(heretto, account_manager, "200.00")
+    Contract.objects.filter(pk=heretto.pk).update(terminated_on=date(2026, 7, 31))
+    assert expire_at(datetime(2026, 8, 2, 12, tzinfo=ET)) == 0
+    assert customer_balance(heretto.customer, "USD") == D("200.00")
+
+
+@pytest.mark.edges
+def test_at_any_instant_the_daily_expiry_goes_by_the_date_in_the_policys_zone(
+    catalog, account_manager, frozen_now
+):
+    """The daily task at the suite's instant, by default as of now (it is scheduled at
+    00:15 UTC, still the evening before in Chicago): a balance expires once its
+    contract's termination date has come in the policy's zone (Chicago for the
+    multiplier SLA), not when the UTC date has reached it."""
+    today = frozen_now.astimezone(CT).date()
+    since = date(frozen_now.year - 1, frozen_now.month, 1)
+    contracts = {}
+    for name, terminated in (
+        ("ended", today - timedelta(days=1)),
+        ("ends", today + timedelta(days=1)),
+    ):
+        customer = CustomerFactory(name=f"Terminated {name}")
+        customer.account_managers.add(account_manager)
+        contract = ContractFactory(
+            customer=customer,
+            policy=SLAPolicy.objects.get(code="balto-uptime", version=1),
+            start_date=since,
+            terminated_on=terminated,
+        )
+        ContractLineFactory(contract=contract, monthly_fee=D("3000.00"))
+        grant(contract, account_manager, "100.00", month=since)
+        contracts[name] = contract
+    assert expire_credits_on_termination() == 1
+    assert expire_credits_on_termination() == 0
+    assert customer_balance(contracts["ended"].customer, "USD") == D("0.00")
+    assert customer_balance(contracts["ends"].customer, "USD") == D("100.00")
+
+
+# ------------------------------------------------------------------ manual adjustments
+
+
+def test_a_manual_adjustment_needs_a_second_person(heretto, account_manager, admin_user):
+    adjustment = adjustment_request(
+        customer=heretto.customer,
+        amount=D("25.00"),
+        currency="USD",
+        reason="Goodwill",
+        actor=account_manager,
+    )
+    with pytest.raises(ValidationError, match="second person must approve"):
+        adjustment_decide(adjustment=adjustment, actor=account_manager, approve=True)
+    assert not LedgerEntry.objects.exists()
+    adjustment = adjustment_decide(adjustment=adjustment, actor=admin_user, approve=True)
+    assert adjustment.status == ManualAdjustment.Status.APPROVED
+    assert (adjustment.entry.kind, adjustment.entry.amount) == ("manual_adjustment", D("25.00"))
+    assert customer_balance(heretto.customer, "USD") == D("25.00")
+    with pytest.raises(ValidationError, match="already approved"):
+        adjustment_decide(adjustment=adjustment, actor=admin_user, approve=False)
+
+
+def test_bad_adjustments_are_refused_with_the_field_named(heretto, account_manager, admin_user):
+    with pytest.raises(ValidationError) as refused:
+        adjustment_request(
+            customer=heretto.customer, amount=D("0"), currency="EUR", reason="", actor=admin_user
+        )
+    errors = refused.value.message_dict
+    assert errors["currency"] == [
+        f"{heretto.customer} bills in USD; an adjustment in EUR cannot be posted."
+    ]
+    assert set(errors) == {"currency", "amount", "reason"}
+    with pytest.raises(PermissionDenied):
+        adjustment_request(
+            customer=heretto.customer,
+            amount=D("5.00"),
+            currency="USD",
+            reason="x",
+            actor=CustomerUserFactory(customer=heretto.customer),
+        )
+    debit = adjustment_request(
+        customer=heretto.customer, amount=D("-5.00"), currency="USD", reason="Fix", actor=admin_user
+    )
+    with pytest.raises(ValidationError, match="already been used"):
+        adjustment_decide(adjustment=debit, actor=account_manager, approve=True)
+    debit.refresh_from_db()
+    assert debit.status == ManualAdjustment.Status.PENDING
+    assert not LedgerEntry.objects.exists()
