@@ -16,7 +16,7 @@ PERMITTED = "permitted"
 REMOVED = "removed"
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: part of a bulk run's memo key
+@dataclass(frozen=True, eq=False, slots=True)  # hashed by identity: part of a bulk run's memo key
 class Terms:
     """The policy terms the engine needs (see contracts.models.SLAPolicy)."""
 
@@ -30,7 +30,7 @@ class Terms:
     category_labels: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: a bulk run's memo keys on it
+@dataclass(frozen=True, eq=False, slots=True)  # hashed by identity: a bulk run's memo keys on it
 class OutageFact:
     """One outage of the service that reaches this account."""
 
@@ -45,7 +45,7 @@ class OutageFact:
     service_critical: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     outage_id: int
     title: str
@@ -56,13 +56,13 @@ class Verdict:
     code: str  # machine-readable: counted, excluded_category, removed_from_denominator, ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Day:
     day: date
     downtime_seconds: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Availability:
     month: date
     period_start: datetime
