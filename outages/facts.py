@@ -78,10 +78,6 @@ class Availability:
     verdicts: tuple[Verdict, ...]
 
     @property
-    def active(self) -> bool:
-        return self.period_seconds > 0
-
-    @property
     def share_of_month(self) -> Fraction:
         """The active share of the month, which prorates the fee."""
         return Fraction(self.period_seconds, self.month_seconds)

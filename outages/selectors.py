@@ -175,9 +175,6 @@ class _ServiceFacts:
     shared: list[OutageFact]
     scoped: dict[int, list[OutageFact]]
 
-    def for_customer(self, customer_id: int) -> list[OutageFact]:
-        return self.shared + self.scoped.get(customer_id, [])
-
 
 def _service_facts(outages: list[_ScopedOutage], service: Service, accounts: int) -> _ServiceFacts:
     facts = _ServiceFacts([], defaultdict(list))
