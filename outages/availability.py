@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from operator import attrgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from contracts.calendars import BusinessCalendar
@@ -48,7 +49,32 @@ from outages.intervals import (
     whole,
     whole_seconds,
 )
-from outages.screening import Candidate, screen_all, sweep_step
+from outages.screening import (  # noqa: F401  (Memo re-exported: the engine's interface)
+    Candidate,
+    Memo,
+    Removal,
+    Step,
+    Window,
+    screen_all,
+    sweep_step,
+)
+
+
+class Period(NamedTuple):
+    """What is measured: a month (its first day) and the contract's active days in it."""
+
+    month: date
+    active_from: date | None  # first active day (local, inclusive); None: unbounded
+    active_until: date | None  # last active day (local, inclusive); None: unbounded
+    now: datetime | None  # closes ongoing outages and a running month; None: month end
+
+
+class SweepKey(NamedTuple):
+    """A candidate's place in the sweep."""
+
+    counted_from: datetime
+    started_at: datetime
+    outage_id: int
 
 
 def compute(
@@ -59,14 +85,15 @@ def compute(
     active_from: date | None = None,
     active_until: date | None = None,
     now: datetime | None = None,
-    memo: dict | None = None,
+    memo: Memo | None = None,
 ) -> Availability:
     """Availability of one account's service for ``month`` (any date in it).
 
     ``active_from`` / ``active_until`` are the contract's first and last active days
     (inclusive, local dates; None = unbounded). ``now`` closes ongoing outages and the
-    still-running month (None: the end of the month). ``memo``: a dict a bulk run passes
-    to every call, so an outage met by thousands of accounts is screened once per period.
+    still-running month (None: the end of the month). ``memo``: a ``Memo`` a bulk run
+    passes to every call, so an outage met by thousands of accounts is screened once per
+    period.
     """
     return prepare(
         terms,
@@ -79,7 +106,7 @@ def compute(
     ).result
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Baseline:
     """A computation kept open for more outages: what every account of a policy, service
     and active period shares, so each account's own (scoped) outages are added with
@@ -87,18 +114,18 @@ class Baseline:
 
     terms: Terms
     outages: tuple[OutageFact, ...]
-    args: dict  # month, active_from, active_until, now
-    window: tuple  # (start, end, month_start, month_end, now)
+    period: Period
+    window: Window
     meter: Meter
     basis: Meter
     simple: bool
-    removed: list[Interval]  # union of the time removed from the denominator
-    removed_parts: list[tuple[Interval, Verdict]]  # each outage removed, and its verdict
+    removed: tuple[Interval, ...]  # union of the time removed from the denominator
+    removed_parts: list[Removal]  # each outage removed, and its verdict
     excluded: list[Verdict]  # outages excluded before any time is measured (not removed)
-    keys: list[tuple]  # sort key of each candidate, ascending
+    keys: list[SweepKey]  # of each candidate, ascending
     candidates: list[Candidate]
     reach: list[datetime | None]  # reach before each candidate; [n] = the final reach
-    steps: list[tuple[list[Interval], int, Verdict]]  # fresh time, seconds, verdict
+    steps: list[Step]
     result: Availability
 
 
@@ -110,68 +137,71 @@ def prepare(
     active_from: date | None = None,
     active_until: date | None = None,
     now: datetime | None = None,
-    memo: dict | None = None,
+    memo: Memo | None = None,
 ) -> Baseline:
     """``compute`` for these outages, kept as a ``Baseline`` that ``extend`` builds on."""
-    args = dict(month=month.replace(day=1), active_from=active_from, active_until=active_until)
-    window = measured_window(terms, now=now, **args)
-    memo = {} if memo is None else memo
+    period = Period(month.replace(day=1), active_from, active_until, now)
+    window = measured_window(terms, period)
+    memo = Memo() if memo is None else memo
     excluded, candidates, removed = screen_all(terms, outages, window, memo)
     # Sweep in order of the counted start: every earlier candidate starts no later, so
     # what they cover from here on is exactly [start, reach) — one comparison per
     # outage instead of a union of all earlier ones.
-    candidates.sort(key=sweep_order)
+    keys = [sweep_order(c) for c in candidates]
+    order = sorted(range(len(candidates)), key=keys.__getitem__)
     return build_baseline(
-        terms, tuple(outages), {**args, "now": now}, window, excluded, removed, candidates, memo
+        terms,
+        tuple(outages),
+        period,
+        window,
+        excluded,
+        removed,
+        [candidates[i] for i in order],
+        memo,
+        keys=[keys[i] for i in order],
     )
 
 
-def measured_window(
-    terms: Terms,
-    *,
-    month: date,
-    active_from: date | None,
-    active_until: date | None,
-    now: datetime | None,
-) -> tuple:
-    """(start, end, month start, month end, now) of the measured period, in UTC."""
+def measured_window(terms: Terms, period: Period) -> Window:
+    """The measured period (the month clipped to the active days and to ``now``) and
+    the month, in UTC."""
     zone = ZoneInfo(terms.zone)
-    month_start = local_midnight(month, zone)
-    month_end = local_midnight(next_month(month), zone)
+    month_start = local_midnight(period.month, zone)
+    month_end = local_midnight(next_month(period.month), zone)
     start = month_start
     end = month_end
-    if active_from is not None:
-        start = max(start, local_midnight(active_from, zone))
-    if active_until is not None:
-        end = min(end, local_midnight(active_until + timedelta(days=1), zone))
-    if now is not None:  # a month still running is measured up to now
-        end = min(end, max(whole(now), start))
-    return (start, max(start, end), month_start, month_end, now)
+    if period.active_from is not None:
+        start = max(start, local_midnight(period.active_from, zone))
+    if period.active_until is not None:
+        end = min(end, local_midnight(period.active_until + timedelta(days=1), zone))
+    if period.now is not None:  # a month still running is measured up to now
+        end = min(end, max(whole(period.now), start))
+    return Window(start, max(start, end), month_start, month_end, period.now)
 
 
 def build_baseline(
     terms: Terms,
     outages: tuple[OutageFact, ...],
-    args: dict,
-    window: tuple,
+    period: Period,
+    window: Window,
     excluded: list[Verdict],
-    removed_parts: list[tuple[Interval, Verdict]],
+    removed_parts: list[Removal],
     candidates: list[Candidate],
-    memo: dict,
-    reuse: list | None = None,
+    memo: Memo,
+    reuse: list[Step | None] | None = None,
     days: list[int] | None = None,
-    keys: list[tuple] | None = None,
+    keys: list[SweepKey] | None = None,
 ) -> Baseline:
     """Sweep the (sorted) candidates and total up; ``reuse`` holds steps known already,
     ``days`` the downtime per local day when it is known already."""
     start, end, month_start, month_end, _ = window
-    month = args["month"]
+    month = period.month
     meter = Meter(terms.measurement)
     basis = _ALWAYS if terms.denominator_basis == CALENDAR_SECONDS else meter
-    removed_union = tuple(union(part for part, _ in removed_parts))
+    removed_union = tuple(union(part.clipped for part in removed_parts))
     simple = meter.always_open and not removed_union
     reach: list[datetime | None] = []
-    steps = []
+    steps: list[Step] = []
     current: datetime | None = None
     for index, candidate in enumerate(candidates):
         reach.append(current)
@@ -184,14 +214,13 @@ def build_baseline(
 
     # Each step's fresh time is disjoint from the others' and comes after it: their
     # seconds add up, and together they are already in order.
-    downtime = sum(seconds for _, seconds, _ in steps)
+    downtime = sum(step.seconds for step in steps)
     if days is None:
-        fresh = [i for part, _, _ in steps for i in part]
+        fresh = [i for step in steps for i in step.fresh]
         days = seconds_per_day(fresh, meter, month, ZoneInfo(terms.zone))
-    measured = basis([(start, end)]) if end > start else 0
+    measured = basis([Interval(start, end)]) if end > start else 0
     removed_seconds = basis(removed_union)
     denominator = measured - removed_seconds
-    removed_verdicts = [verdict for _, verdict in removed_parts]
     result = Availability(
         month=month,
         period_start=start,
@@ -205,40 +234,43 @@ def build_baseline(
         availability=ratio(denominator, downtime),
         days=tuple(Day(month + timedelta(days=i), seconds) for i, seconds in enumerate(days)),
         verdicts=ordered_verdicts(
-            [*excluded, *removed_verdicts, *(verdict for _, _, verdict in steps)]
+            [
+                *excluded,
+                *(part.verdict for part in removed_parts),
+                *(step.verdict for step in steps),
+            ]
         ),
     )
     return Baseline(
-        terms,
-        outages,
-        args,
-        window,
-        meter,
-        basis,
-        simple,
-        removed_union,
-        removed_parts,
-        excluded,
-        [sweep_order(c) for c in candidates] if keys is None else keys,
-        candidates,
-        reach,
-        steps,
-        result,
+        terms=terms,
+        outages=outages,
+        period=period,
+        window=window,
+        meter=meter,
+        basis=basis,
+        simple=simple,
+        removed=removed_union,
+        removed_parts=removed_parts,
+        excluded=excluded,
+        keys=[sweep_order(c) for c in candidates] if keys is None else keys,
+        candidates=candidates,
+        reach=reach,
+        steps=steps,
+        result=result,
     )
 
 
 _ALWAYS = Meter(BusinessCalendar.always())
 
 
-def sweep_order(candidate: Candidate) -> tuple:
+def sweep_order(candidate: Candidate) -> SweepKey:
     # By when the outage's counted time began, before any clipping: the order does not
     # depend on the period, so a month's sweep also holds for any part of it.
-    outage, _, _, span = candidate
-    return (span[0], outage.started_at, outage.id)
+    return SweepKey(candidate.span.start, candidate.outage.started_at, candidate.outage.id)
 
 
 def reach_after(current: datetime | None, candidate: Candidate) -> datetime:
-    end = candidate[1][1]
+    end = candidate.clipped.end
     return end if current is None else max(current, end)
 
 

@@ -17,7 +17,7 @@ PERMITTED = "permitted"
 REMOVED = "removed"
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: part of a bulk run's memo key
+@dataclass(frozen=True, eq=False, slots=True)  # hashed by identity: part of a bulk run's memo key
 class Terms:
     """The policy terms the engine needs (see contracts.models.SLAPolicy)."""
 
@@ -31,7 +31,7 @@ class Terms:
     category_labels: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: a bulk run's memo keys on it
+@dataclass(frozen=True, eq=False, slots=True)  # hashed by identity: a bulk run's memo keys on it
 class OutageFact:
     """One outage of the service that reaches this account."""
 
@@ -46,7 +46,7 @@ class OutageFact:
     service_critical: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     outage_id: int
     title: str
@@ -57,13 +57,13 @@ class Verdict:
     code: str  # machine-readable: counted, excluded_category, removed_from_denominator, ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Day:
     day: date
     downtime_seconds: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Availability:
     month: date
     period_start: datetime
@@ -77,10 +77,6 @@ class Availability:
     availability: Fraction
     days: tuple[Day, ...]
     verdicts: tuple[Verdict, ...]
-
-    @property
-    def active(self) -> bool:
-        return self.period_seconds > 0
 
     @property
     def share_of_month(self) -> Fraction:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from outages.availability import (
@@ -26,44 +26,56 @@ from outages.availability import (
 )
 from outages.facts import Availability, Day, OutageFact, Verdict
 from outages.intervals import Interval, day_starts, seconds_per_day, union
-from outages.screening import CLIPPED, screen_all, sweep_step
+from outages.screening import (
+    CLIPPED,
+    Candidate,
+    Memo,
+    Removal,
+    Step,
+    screen_all,
+    sweep_step,
+)
 
 
 def restrict(
-    base: Baseline, active_from: date | None, active_until: date | None, memo: dict | None = None
+    base: Baseline, active_from: date | None, active_until: date | None, memo: Memo | None = None
 ) -> Baseline:
     """``prepare`` for the same outages over a contract's active days, from a baseline of
     the whole month: what each outage is, and the time it adds, only change where it
     crosses the edges of the active days."""
-    if base.args["active_from"] is not None or base.args["active_until"] is not None:
+    if base.period.active_from is not None or base.period.active_until is not None:
         raise ValueError("restrict() needs a baseline of the whole month")
-    args = {**base.args, "active_from": active_from, "active_until": active_until}
-    window = measured_window(base.terms, **args)
+    period = base.period._replace(active_from=active_from, active_until=active_until)
+    window = measured_window(base.terms, period)
     if window == base.window:
         return base
-    start, end = window[0], window[1]
-    memo = {} if memo is None else memo
+    start, end = window.start, window.end
+    memo = Memo() if memo is None else memo
     excluded = list(base.excluded)
     removed = []
     for clipped, verdict in base.removed_parts:
-        part = (max(clipped[0], start), min(clipped[1], end))
-        if part[1] > part[0]:
-            removed.append((part, verdict))
+        begin, finish = max(clipped.start, start), min(clipped.end, end)
+        if finish > begin:
+            removed.append(Removal(Interval(begin, finish), verdict))
         else:
             excluded.append(_outside(verdict, memo))
-    candidates, reuse, keys = [], [], []
+    candidates: list[Candidate] = []
+    reuse: list[Step | None] = []
+    keys = []
     for candidate, step, key in zip(base.candidates, base.steps, base.keys, strict=True):
-        outage, clipped, note, span = candidate
-        if clipped[0] >= start and clipped[1] <= end:  # wholly inside: as in the month
+        clipped = candidate.clipped
+        if clipped.start >= start and clipped.end <= end:  # wholly inside: as in the month
             candidates.append(candidate)
-            reuse.append(step if step[1] else None)
+            reuse.append(step if step.seconds else None)
             keys.append(key)  # the order does not depend on the period
             continue
-        part = (max(clipped[0], start), min(clipped[1], end))
-        if part[1] <= part[0]:
-            excluded.append(_outside(step[2], memo))
+        begin, finish = max(clipped.start, start), min(clipped.end, end)
+        if finish <= begin:
+            excluded.append(_outside(step.verdict, memo))
             continue
-        candidates.append((outage, part, note or (CLIPPED if part != span else ""), span))
+        part = Interval(begin, finish)
+        note = candidate.note or (CLIPPED if part != candidate.span else "")
+        candidates.append(candidate._replace(clipped=part, note=note))
         reuse.append(None)
         keys.append(key)
     # The period runs from a local midnight to a local midnight (or to ``now``, as the
@@ -76,7 +88,7 @@ def restrict(
     return build_baseline(
         base.terms,
         base.outages,
-        args,
+        period,
         window,
         excluded,
         removed,
@@ -88,10 +100,10 @@ def restrict(
     )
 
 
-def _outside(verdict: Verdict, memo: dict) -> Verdict:
-    key = ("outside the period", verdict.outage_id)
-    if key not in memo:
-        memo[key] = Verdict(
+def _outside(verdict: Verdict, memo: Memo) -> Verdict:
+    found = memo.outside.get(verdict.outage_id)
+    if found is None:
+        found = memo.outside[verdict.outage_id] = Verdict(
             verdict.outage_id,
             verdict.title,
             verdict.category,
@@ -100,10 +112,10 @@ def _outside(verdict: Verdict, memo: dict) -> Verdict:
             "outside the contract's active period",
             "outside_contract_period",
         )
-    return memo[key]
+    return found
 
 
-def extend(base: Baseline, outages: Sequence[OutageFact], memo: dict | None = None) -> Availability:
+def extend(base: Baseline, outages: Sequence[OutageFact], memo: Memo | None = None) -> Availability:
     """What ``compute`` gives for the baseline's outages plus ``outages`` (an account's
     own), re-sweeping only the stretches the new outages change: after each new
     candidate until the sweep's reach is the baseline's again, and where time newly
@@ -111,7 +123,7 @@ def extend(base: Baseline, outages: Sequence[OutageFact], memo: dict | None = No
     if not outages:
         return base.result
     terms = base.terms
-    memo = {} if memo is None else memo
+    memo = Memo() if memo is None else memo
     excluded, candidates, new_removed = screen_all(terms, outages, base.window, memo)
     if not candidates and not new_removed:
         return replace(base.result, verdicts=ordered_verdicts([*base.result.verdicts, *excluded]))
@@ -119,7 +131,7 @@ def extend(base: Baseline, outages: Sequence[OutageFact], memo: dict | None = No
     removed = base.removed
     dirty: list[int] = []  # baseline candidates that meet newly removed time
     if new_removed:
-        holes = union(part for part, _ in new_removed)
+        holes = union(part.clipped for part in new_removed)
         removed = tuple(union([*base.removed, *holes]))
         dirty = [
             index
@@ -127,10 +139,13 @@ def extend(base: Baseline, outages: Sequence[OutageFact], memo: dict | None = No
             if any(h_start < end and begin < h_end for h_start, h_end in holes)
         ]
     simple = base.meter.always_open and not removed
+
+    def step(candidate: Candidate, reach: datetime | None) -> Step:
+        return sweep_step(candidate, reach, terms, removed, base.meter, simple, memo)
+
     candidates.sort(key=sweep_order)
-    changed: dict[int, tuple[list[Interval], int, Verdict]] = {}
-    added: list[tuple[list[Interval], int, Verdict]] = []
-    sweep = (terms, removed, base.meter, simple, memo)
+    changed: dict[int, Step] = {}
+    added: list[Step] = []
     index, current = 0, None
     for position in [*(bisect_left(base.keys, sweep_order(c)) for c in candidates), None]:
         stop = len(base.candidates) if position is None else position
@@ -144,19 +159,19 @@ def extend(base: Baseline, outages: Sequence[OutageFact], memo: dict | None = No
             if dirty and dirty[0] == index:
                 dirty.pop(0)
             candidate = base.candidates[index]
-            step = sweep_step(candidate, current, *sweep)
-            if step != base.steps[index]:
-                changed[index] = step
+            redone = step(candidate, current)
+            if redone != base.steps[index]:
+                changed[index] = redone
             current = reach_after(current, candidate)
             index += 1
         if position is not None:
             candidate = candidates[len(added)]
-            added.append(sweep_step(candidate, current, *sweep))
+            added.append(step(candidate, current))
             current = reach_after(current, candidate)
 
     result = base.result
-    old = [i for index in changed for i in base.steps[index][0]]
-    new = [i for step in (*changed.values(), *added) for i in step[0]]
+    old = [i for index in changed for i in base.steps[index].fresh]
+    new = [i for s in (*changed.values(), *added) for i in s.fresh]
     zone = ZoneInfo(terms.zone)
     days = list(result.days)
     minus = seconds_per_day(old, base.meter, result.month, zone)
@@ -166,12 +181,12 @@ def extend(base: Baseline, outages: Sequence[OutageFact], memo: dict | None = No
             days[i] = Day(days[i].day, days[i].downtime_seconds - lost + gained)
     downtime = (
         result.downtime_seconds
-        - sum(base.steps[index][1] for index in changed)
-        + sum(step[1] for step in (*changed.values(), *added))
+        - sum(base.steps[index].seconds for index in changed)
+        + sum(s.seconds for s in (*changed.values(), *added))
     )
-    verdicts = [step[2] for step in base.steps]
-    for index, step in changed.items():
-        verdicts[index] = step[2]
+    verdicts = [s.verdict for s in base.steps]
+    for index, s in changed.items():
+        verdicts[index] = s.verdict
     removed_seconds = base.basis(removed) if new_removed else result.removed_seconds
     denominator = result.measured_seconds - removed_seconds
     return replace(
@@ -184,10 +199,10 @@ def extend(base: Baseline, outages: Sequence[OutageFact], memo: dict | None = No
         verdicts=ordered_verdicts(
             [
                 *base.excluded,
-                *(verdict for _, verdict in (*base.removed_parts, *new_removed)),
+                *(part.verdict for part in (*base.removed_parts, *new_removed)),
                 *excluded,
                 *verdicts,
-                *(step[2] for step in added),
+                *(s.verdict for s in added),
             ]
         ),
     )

@@ -6,11 +6,17 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from contracts.calendars import BusinessCalendar
 
-Interval = tuple[datetime, datetime]
+
+class Interval(NamedTuple):
+    """``[start, end)``: aware UTC instants (whole seconds inside the engine)."""
+
+    start: datetime
+    end: datetime
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -23,12 +29,12 @@ def next_month(month: date) -> date:
 
 def union(intervals: Iterable[Interval]) -> list[Interval]:
     merged: list[Interval] = []
-    for start, end in sorted(i for i in intervals if i[1] > i[0]):
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
+    for interval in sorted(i for i in intervals if i.end > i.start):
+        if merged and interval.start <= merged[-1].end:
+            if interval.end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, interval.end)
         else:
-            merged.append((start, end))
+            merged.append(interval)
     return merged
 
 
@@ -47,10 +53,10 @@ def subtract(
             if h_end <= cursor:
                 continue
             if h_start > cursor:
-                result.append((cursor, h_start))
+                result.append(Interval(cursor, h_start))
             cursor = max(cursor, h_end)
         if cursor < end:
-            result.append((cursor, end))
+            result.append(Interval(cursor, end))
     return result
 
 
@@ -100,7 +106,7 @@ def seconds_per_day(
             day_start, day_end = starts[index], starts[index + 1]
             if day_start >= b:
                 break
-            piece = (max(a, day_start), min(b, day_end))
-            if piece[1] > piece[0]:
+            piece = Interval(max(a, day_start), min(b, day_end))
+            if piece.end > piece.start:
                 per_day[index] += meter([piece])
     return per_day

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from outages.facts import PERMITTED, REMOVED, OutageFact, Terms, Verdict
 from outages.intervals import Interval, Meter, subtract, whole, whole_seconds
 
-Candidate = tuple[OutageFact, Interval, str, Interval]  # (outage, clipped, note, counted span)
 CLIPPED = "counted only inside the month and the contract's active period"
 
-_REMOVED = "\0removed"  # marks a screened outage whose time leaves the denominator
+
+class Window(NamedTuple):
+    """The measured period and its month, in UTC (see ``measured_window``)."""
+
+    start: datetime
+    end: datetime
+    month_start: datetime
+    month_end: datetime
+    now: datetime | None  # closes ongoing outages; None: the end of the month
 
 
 def downtime_start(
@@ -29,36 +38,88 @@ def downtime_start(
     return max(started_at, confirmed_at)
 
 
-def screen_all(
-    terms: Terms, outages: Sequence[OutageFact], window: tuple, memo: dict
-) -> tuple[list[Verdict], list[Candidate], list[tuple[Interval, Verdict]]]:
+class Candidate(NamedTuple):
+    """An outage that passed screening: it adds downtime unless earlier ones cover it."""
+
+    outage: OutageFact
+    clipped: Interval  # its counted time inside the measured period
+    note: str  # for its verdict: any part left out
+    span: Interval  # its counted time before clipping (orders the sweep)
+
+
+class Removal(NamedTuple):
+    """An outage whose time leaves the denominator, and its verdict."""
+
+    clipped: Interval
+    verdict: Verdict
+
+
+class Screening(NamedTuple):
+    """What screening says of one outage over one period (a bulk run's memo entry)."""
+
+    verdict: Verdict | None  # set when it is excluded (or removed) before any time is measured
+    clipped: Interval
+    note: str
+    span: Interval
+    removed: bool = False  # its time leaves the denominator; ``verdict`` says so
+
+
+class Screened(NamedTuple):
+    excluded: list[Verdict]  # excluded before any time is measured (not the removed ones)
+    candidates: list[Candidate]  # to sweep
+    removed: list[Removal]  # removed from the denominator
+
+
+class Step(NamedTuple):
+    """One candidate's part of the sweep."""
+
+    fresh: list[Interval]  # the time it adds, disjoint from the earlier candidates'
+    seconds: int
+    verdict: Verdict
+
+
+ScreenKey = tuple[Terms, OutageFact, datetime, datetime, datetime | None]
+NotCountedKey = tuple[OutageFact, Interval, tuple[Interval, ...], Terms]
+
+
+@dataclass(frozen=True, slots=True)
+class Memo:
+    """Answers a bulk run shares between its calls, so an outage met by thousands of
+    accounts is screened once per period. Keys hold every input of the answer."""
+
+    screened: dict[ScreenKey, Screening] = field(default_factory=dict)
+    not_counted: dict[NotCountedKey, Verdict] = field(default_factory=dict)
+    outside: dict[int, Verdict] = field(default_factory=dict)  # by outage id
+
+
+def screen_all(terms: Terms, outages: Sequence[OutageFact], window: Window, memo: Memo) -> Screened:
     """Excluded verdicts, the candidates to sweep, and the outages removed from the
-    denominator (their time and verdict; their verdicts are not in the first list)."""
+    denominator (their verdicts are not among the excluded)."""
     start, end, month_start, month_end, now = window
     excluded: list[Verdict] = []
     candidates: list[Candidate] = []
-    removed: list[tuple[Interval, Verdict]] = []
+    removed: list[Removal] = []
     for outage in outages:
         key = (terms, outage, start, end, now)
-        screened = memo.get(key)
+        screened = memo.screened.get(key)
         if screened is None:
             screened = _screen(outage, terms, start, end, month_start, month_end, now)
-            if screened[0] is None and terms.exclusions.get(outage.category) == REMOVED:
+            if screened.verdict is None and terms.exclusions.get(outage.category) == REMOVED:
                 reason = (
                     f"{_label(terms, outage.category)}: not counted, and removed "
                     "from the month's required availability"
                 )
                 verdict = _excluded(outage, "removed_from_denominator", reason)
-                screened = (verdict, screened[1], _REMOVED, screened[3])
-            memo[key] = screened
-        verdict, clipped, note, span = screened
-        if note is _REMOVED:
-            removed.append((clipped, verdict))
+                screened = screened._replace(verdict=verdict, note="", removed=True)
+            memo.screened[key] = screened
+        verdict, clipped, note, span, is_removed = screened
+        if is_removed:
+            removed.append(Removal(clipped, verdict))
         elif verdict is not None:
             excluded.append(verdict)
         else:
-            candidates.append((outage, clipped, note, span))
-    return excluded, candidates, removed
+            candidates.append(Candidate(outage, clipped, note, span))
+    return Screened(excluded, candidates, removed)
 
 
 def sweep_step(
@@ -68,42 +129,45 @@ def sweep_step(
     removed: tuple[Interval, ...],
     meter: Meter,
     simple: bool,
-    memo: dict,
-) -> tuple[list[Interval], int, Verdict]:
+    memo: Memo,
+) -> Step:
     """One candidate of the sweep, given how far earlier candidates reach: the time it
     adds (disjoint from theirs), its seconds and its verdict."""
     outage, clipped, note, _ = candidate
-    begin = clipped[0] if reach is None else max(clipped[0], reach)
-    if begin >= clipped[1]:
+    begin = clipped.start if reach is None else max(clipped.start, reach)
+    if begin >= clipped.end:
         fresh: list[Interval] = []
     elif removed:
-        fresh = subtract([(begin, clipped[1])], removed)
+        fresh = subtract([Interval(begin, clipped.end)], removed)
     else:
-        fresh = [(begin, clipped[1])]
-    seconds = (whole_seconds(clipped[1] - begin) if fresh else 0) if simple else meter(fresh)
+        fresh = [Interval(begin, clipped.end)]
+    seconds = (whole_seconds(clipped.end - begin) if fresh else 0) if simple else meter(fresh)
     if seconds:
         verdict = Verdict(outage.id, outage.title, outage.category, True, seconds, note, "counted")
-        return fresh, seconds, verdict
-    overlap_key = ("not counted", outage, clipped, removed, terms)
-    verdict = memo.get(overlap_key)
+        return Step(fresh, seconds, verdict)
+    key = (outage, clipped, removed, terms)
+    verdict = memo.not_counted.get(key)
     if verdict is None:
-        why = (
-            ("overlap", "overlaps downtime already counted")
-            if simple
-            else _why_not_counted(clipped, removed, meter)
-        )
-        verdict = memo[overlap_key] = _excluded(outage, *why)
-    return [], 0, verdict
+        verdict = memo.not_counted[key] = _not_counted(outage, clipped, removed, meter, simple)
+    return Step([], 0, verdict)
 
 
-def _why_not_counted(
-    clipped: Interval, removed: tuple[Interval, ...], meter: Meter
-) -> tuple[str, str]:
+def _not_counted(
+    outage: OutageFact,
+    clipped: Interval,
+    removed: tuple[Interval, ...],
+    meter: Meter,
+    simple: bool,
+) -> Verdict:
+    if simple:  # 24x7 and nothing removed: only earlier downtime can cover it
+        return _excluded(outage, "overlap", "overlaps downtime already counted")
     if meter([clipped]) == 0:
-        return "outside_measured_hours", "outside the measured hours"
+        return _excluded(outage, "outside_measured_hours", "outside the measured hours")
     if meter(subtract([clipped], removed)) == 0:
-        return "overlap_removed", "during time already removed from the denominator"
-    return "overlap", "overlaps downtime already counted"
+        return _excluded(
+            outage, "overlap_removed", "during time already removed from the denominator"
+        )
+    return _excluded(outage, "overlap", "overlaps downtime already counted")
 
 
 def _label(terms: Terms, category: str) -> str:
@@ -122,88 +186,53 @@ def _screen(
     month_start: datetime,
     month_end: datetime,
     now: datetime | None,
-) -> tuple[Verdict | None, Interval, str, Interval]:
-    """(verdict if excluded before any time is measured, clipped span, note, counted span)."""
+) -> Screening:
+    """The outage's verdict if it is excluded before any time is measured, its time
+    clipped to the period, the note for its verdict and its counted time (unclipped)."""
     o_end = whole(outage.ended_at or now or month_end)
     o_start = whole(outage.started_at)
     confirmed_at = None if outage.confirmed_at is None else whole(outage.confirmed_at)
+    whole_span = Interval(o_start, o_end)
+
+    def excluded(code: str, reason: str) -> Screening:
+        return Screening(_excluded(outage, code, reason), whole_span, "", whole_span)
+
     note = ""
     if terms.exclusions.get(outage.category) == PERMITTED:
-        return (
-            _excluded(
-                outage,
-                "excluded_category",
-                f"{_label(terms, outage.category)}: permitted downtime under the policy",
-            ),
-            (o_start, o_end),
-            "",
-            (o_start, o_end),
+        return excluded(
+            "excluded_category",
+            f"{_label(terms, outage.category)}: permitted downtime under the policy",
         )
     if terms.counts_only_critical_services and not outage.service_critical:
-        return (
-            _excluded(
-                outage,
-                "non_critical_service",
-                "the service is not critical; only critical services count",
-            ),
-            (o_start, o_end),
-            "",
-            (o_start, o_end),
+        return excluded(
+            "non_critical_service", "the service is not critical; only critical services count"
         )
     if terms.significant_subset_pct is not None and outage.affected_accounts is not None:
         share = Fraction(outage.affected_accounts, max(outage.service_accounts, 1))
         if share * 100 < Fraction(terms.significant_subset_pct):
-            return (
-                _excluded(
-                    outage,
-                    "below_significant_subset",
-                    f"affected {outage.affected_accounts} of {outage.service_accounts} customers of "
-                    f"the service, below the significant subset of {terms.significant_subset_pct} %",
-                ),
-                (o_start, o_end),
-                "",
-                (o_start, o_end),
+            return excluded(
+                "below_significant_subset",
+                f"affected {outage.affected_accounts} of {outage.service_accounts} customers of "
+                f"the service, below the significant subset of {terms.significant_subset_pct} %",
             )
     if terms.downtime_from_confirmation and terms.exclusions.get(outage.category) != REMOVED:
         counted_from = downtime_start(o_start, confirmed_at, from_confirmation=True)
         if counted_from is None:
-            return (
-                _excluded(
-                    outage, "not_confirmed", "not yet confirmed; downtime starts at confirmation"
-                ),
-                (o_start, o_end),
-                "",
-                (o_start, o_end),
-            )
+            return excluded("not_confirmed", "not yet confirmed; downtime starts at confirmation")
         if counted_from >= o_end:
-            return (
-                _excluded(outage, "before_confirmation", "ended before it was confirmed"),
-                (o_start, o_end),
-                "",
-                (o_start, o_end),
-            )
+            return excluded("before_confirmation", "ended before it was confirmed")
         if counted_from > o_start:
             local = counted_from.astimezone(ZoneInfo(terms.zone))
             note = f"counted from confirmation at {local:%Y-%m-%d %H:%M %Z}"
             o_start = counted_from
-    clipped = (max(o_start, start), min(o_end, end))
-    if clipped[1] <= clipped[0]:
-        inside_month = o_start < month_end and o_end > month_start
-        if inside_month:
-            return (
-                _excluded(
-                    outage, "outside_contract_period", "outside the contract's active period"
-                ),
-                clipped,
-                "",
-                (o_start, o_end),
-            )
-        return (
-            _excluded(outage, "outside_month", "outside the month"),
-            clipped,
-            "",
-            (o_start, o_end),
-        )
-    if (clipped[0], clipped[1]) != (o_start, o_end) and not note:
+    span = Interval(o_start, o_end)
+    clipped = Interval(max(o_start, start), min(o_end, end))
+    if clipped.end <= clipped.start:
+        if o_start < month_end and o_end > month_start:
+            code, reason = "outside_contract_period", "outside the contract's active period"
+        else:
+            code, reason = "outside_month", "outside the month"
+        return Screening(_excluded(outage, code, reason), clipped, "", span)
+    if clipped != span and not note:
         note = CLIPPED
-    return None, clipped, note, (o_start, o_end)
+    return Screening(None, clipped, note, span)

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Count, Q, QuerySet
 
@@ -20,23 +22,43 @@ from contracts.selectors import business_calendar_for
 from outages.availability import (
     Availability,
     Baseline,
+    Memo,
     OutageFact,
     Terms,
     prepare,
 )
 from outages.incremental import extend, restrict
+from outages.intervals import Interval
 from outages.models import Outage
 from slaportal.months import month_bounds, month_days
 
 LABELS = dict(DowntimeCategory.choices)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServiceMonth:
     contract: Contract
     service: Service
-    monthly_fee: object
+    monthly_fee: Decimal
     result: Availability
+
+
+class _Line(NamedTuple):
+    service_id: int
+    monthly_fee: Decimal
+
+
+class _ScopedOutage(NamedTuple):
+    outage: Outage
+    customer_ids: list[int]  # the customers it is limited to; empty: all of them
+
+
+class _BaseKey(NamedTuple):
+    """What the accounts sharing one baseline have in common."""
+
+    policy_id: int
+    service_id: int
+    days: tuple[date | None, date | None]  # active days inside the month; None: its edge
 
 
 def policy_terms(policy: SLAPolicy) -> Terms:
@@ -71,32 +93,32 @@ def _contracts(queryset: QuerySet[Contract]) -> list[Contract]:
     return contracts
 
 
-def _lines(contracts: QuerySet[Contract]) -> tuple[dict[int, list[tuple]], dict[int, Service]]:
+def _lines(contracts: QuerySet[Contract]) -> tuple[dict[int, list[_Line]], dict[int, Service]]:
     """Each contract's (service id, monthly fee) lines, and the few services they name.
 
     Plain rows rather than model instances: a bulk run reads tens of thousands of lines
     but only a handful of distinct services.
     """
-    by_contract: dict[int, list[tuple]] = defaultdict(list)
+    by_contract: dict[int, list[_Line]] = defaultdict(list)
     rows = ContractLine.objects.filter(contract__in=contracts.values("pk")).order_by(
         "contract_id", "service__name"
     )
     for contract_id, service_id, fee in rows.values_list(
         "contract_id", "service_id", "monthly_fee"
     ):
-        by_contract[contract_id].append((service_id, fee))
+        by_contract[contract_id].append(_Line(service_id, fee))
     service_ids = {sid for lines in by_contract.values() for sid, _ in lines}
     return by_contract, Service.objects.in_bulk(service_ids)
 
 
-def _month_window(month: date) -> tuple[datetime, datetime]:
+def _month_window(month: date) -> Interval:
     """UTC bounds wide enough for the month in any zone (±14 h)."""
     start, _ = month_bounds(month, "Etc/GMT-14")
     _, end = month_bounds(month, "Etc/GMT+12")
-    return start, end
+    return Interval(start, end)
 
 
-def _outages(service_ids: Iterable[int], month: date) -> dict[int, list[tuple[Outage, list[int]]]]:
+def _outages(service_ids: Iterable[int], month: date) -> dict[int, list[_ScopedOutage]]:
     """The outages of the month by service, each with the customers it is limited to."""
     start, end = _month_window(month)
     rows = (
@@ -111,9 +133,9 @@ def _outages(service_ids: Iterable[int], month: date) -> dict[int, list[tuple[Ou
     ).order_by("outage_id", "customer_id")
     for outage_id, customer_id in links.values_list("outage_id", "customer_id"):
         scopes[outage_id].append(customer_id)
-    by_service: dict[int, list[tuple[Outage, list[int]]]] = defaultdict(list)
+    by_service: dict[int, list[_ScopedOutage]] = defaultdict(list)
     for outage in outages:
-        by_service[outage.service_id].append((outage, scopes.get(outage.pk, [])))
+        by_service[outage.service_id].append(_ScopedOutage(outage, scopes.get(outage.pk, [])))
     return by_service
 
 
@@ -128,7 +150,7 @@ def _service_accounts(service_ids: Iterable[int], month: date) -> dict[int, int]
     return {row["service_id"]: row["customers"] for row in rows}
 
 
-@dataclass
+@dataclass(slots=True)
 class _ServiceFacts:
     """A service's outages of the month as engine facts, built once per bulk run: those
     of every customer, and the scoped ones by the customer they reach."""
@@ -136,13 +158,8 @@ class _ServiceFacts:
     shared: list[OutageFact]
     scoped: dict[int, list[OutageFact]]
 
-    def for_customer(self, customer_id: int) -> list[OutageFact]:
-        return self.shared + self.scoped.get(customer_id, [])
 
-
-def _service_facts(
-    outages: list[tuple[Outage, list[int]]], service: Service, accounts: int
-) -> _ServiceFacts:
+def _service_facts(outages: list[_ScopedOutage], service: Service, accounts: int) -> _ServiceFacts:
     facts = _ServiceFacts([], defaultdict(list))
     for outage, scope_ids in outages:
         scoped = outage.scope == Outage.Scope.CUSTOMERS
@@ -187,9 +204,9 @@ def availability_for_month(
         for sid, service in services.items()
     }
     terms_cache: dict[int, Terms] = {}
-    bases: dict[tuple, Baseline] = {}
-    results: dict[tuple, Availability] = {}
-    memo: dict = {}  # this run's screening answers (see outages.availability.compute)
+    bases: dict[_BaseKey, Baseline] = {}
+    results: dict[tuple[_BaseKey, tuple[int, ...]], Availability] = {}
+    memo = Memo()  # this run's screening answers (see outages.availability.compute)
     first_day, last_day = month_days(month)
     for contract in contract_list:
         active = contract.days_in_force(first_day, last_day)
@@ -200,19 +217,19 @@ def availability_for_month(
             terms = terms_cache[contract.policy_id] = policy_terms(contract.policy)
         # The days in force inside this month (the termination day included): contracts
         # in force to the month's end share a key.
-        window = (active[0], None if active[1] == last_day else active[1])
+        days = (active[0], None if active[1] == last_day else active[1])
         for service_id, monthly_fee in lines.get(contract.pk, []):
             service_facts = facts[service_id]
-            shared_key = (contract.policy_id, service_id, window)
+            shared_key = _BaseKey(contract.policy_id, service_id, days)
             base = bases.get(shared_key)
             if base is None:
-                whole_key = (contract.policy_id, service_id, (month, None))
+                whole_key = _BaseKey(contract.policy_id, service_id, (month, None))
                 whole = bases.get(whole_key)
                 if whole is None:
                     whole = bases[whole_key] = prepare(
                         terms, month=month, outages=service_facts.shared, now=now, memo=memo
                     )
-                base = bases[shared_key] = restrict(whole, *window, memo)
+                base = bases[shared_key] = restrict(whole, *days, memo)
             mine = service_facts.scoped.get(contract.customer_id)
             if not mine:
                 result = base.result

@@ -58,9 +58,3 @@ def month_has_ended(month: date, zone: str, now: datetime) -> bool:
 
 def format_month(month: date) -> str:
     return f"{month:%Y-%m}"
-
-
-def utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime: give a time zone")
-    return value.astimezone(UTC)

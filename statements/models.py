@@ -144,10 +144,6 @@ class Statement(models.Model):
     def __str__(self) -> str:
         return f"{self.number} ({self.get_status_display().lower()})"
 
-    @property
-    def is_current(self) -> bool:
-        return self.status != self.Status.SUPERSEDED
-
 
 class StatementCredit(models.Model):
     """A credit the statement reports (one per service with something to decide).

@@ -29,9 +29,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from contracts.models import Contract, DowntimeCategory
 from credits.models import Credit
+from outages.availability import Verdict
 from outages.selectors import ServiceMonth
 from slaportal.formatting import minutes_text, percent_cut
 from slaportal.money import round_money
@@ -39,6 +41,17 @@ from slaportal.months import month_bounds, next_month
 
 SCHEMA = 1
 LABELS = dict(DowntimeCategory.choices)
+
+
+class OutageTimes(NamedTuple):
+    """An outage's recorded times, which the engine's verdicts do not carry."""
+
+    started_at: datetime | None
+    ended_at: datetime | None
+    confirmed_at: datetime | None
+
+
+_UNKNOWN = OutageTimes(None, None, None)
 
 
 def _fraction(value: Fraction) -> str:
@@ -70,8 +83,8 @@ def _period(month: date, zone: str) -> dict:
     }
 
 
-def _outage(verdict, times: dict[int, tuple]) -> dict:
-    started, ended, confirmed = times.get(verdict.outage_id, (None, None, None))
+def _outage(verdict: Verdict, times: dict[int, OutageTimes]) -> dict:
+    started, ended, confirmed = times.get(verdict.outage_id, _UNKNOWN)
     return {
         "outage_id": verdict.outage_id,
         "title": verdict.title,
@@ -87,7 +100,7 @@ def _outage(verdict, times: dict[int, tuple]) -> dict:
     }
 
 
-def _service(row: ServiceMonth, target: Decimal, times: dict[int, tuple]) -> dict:
+def _service(row: ServiceMonth, target: Decimal, times: dict[int, OutageTimes]) -> dict:
     figures = row.result
     return {
         "service_id": row.service.pk,
@@ -172,7 +185,7 @@ def build_snapshot(
     contract: Contract,
     month: date,
     rows: Sequence[ServiceMonth],
-    outage_times: dict[int, tuple],
+    outage_times: dict[int, OutageTimes],
     credits: Sequence[Credit],
     support: dict,
     provider: dict,
@@ -221,7 +234,7 @@ def _iso_date(value: date | None) -> str | None:
 
 
 def services_section(
-    contract: Contract, rows: Sequence[ServiceMonth], outage_times: dict[int, tuple]
+    contract: Contract, rows: Sequence[ServiceMonth], outage_times: dict[int, OutageTimes]
 ) -> list[dict]:
     """The availability figures per service: what a re-issue compares."""
     return [_service(row, contract.policy.target_availability, outage_times) for row in rows]

@@ -32,6 +32,7 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from contracts.models import DowntimeCategory, Service
+from outages.intervals import Interval
 from outages.models import Outage, OutageUpdate
 from slaportal.formatting import duration_text
 from status import uptime
@@ -207,13 +208,15 @@ def status_overview(now: datetime, page_number: int = 1) -> dict:
     shown = [o for o in recent if _ongoing(o, now) or o.started_at > now]
     prefetch_related_objects(shown, _public_updates())
 
-    intervals: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    intervals: dict[int, dict[str, list[Interval]]] = defaultdict(lambda: defaultdict(list))
     current: dict[int, list[str]] = defaultdict(list)
     for outage in recent:
         if outage.started_at > now:
             continue
         kind = KIND[outage.category]
-        intervals[outage.service_id][kind].append((outage.started_at, outage.ended_at or now))
+        intervals[outage.service_id][kind].append(
+            Interval(outage.started_at, outage.ended_at or now)
+        )
         if _ongoing(outage, now):
             current[outage.service_id].append(kind)
     statuses = [

@@ -89,15 +89,16 @@ def day_bars(
     intervals: Mapping[str, Iterable[Interval]], *, now: datetime, days: int = 90
 ) -> Uptime:
     """One bar per UTC day, the last ``days`` days ending today (today measured up to
-    ``now``). ``intervals`` maps a kind to ``(start, end)`` pairs; an ongoing outage is
+    ``now``). ``intervals`` maps a kind to ``Interval`` (or plain ``(start, end)``) pairs; an ongoing outage is
     passed with ``end=now`` and anything after ``now`` is ignored."""
     now = whole(now)
     first = now.date() - timedelta(days=days - 1)
-    window = (midnight(first), now)
+    window = Interval(midnight(first), now)
     seconds = {kind: [0] * days for kind in KINDS}
     for kind, pairs in intervals.items():
         clipped = (
-            (max(whole(start), window[0]), min(whole(end), window[1])) for start, end in pairs
+            Interval(max(whole(start), window.start), min(whole(end), window.end))
+            for start, end in pairs
         )
         for start, end in union(clipped):
             _spread(seconds[kind], start, end, first)

@@ -187,10 +187,6 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @property
-    def is_open(self) -> bool:
-        return self.paid_at is None and self.total > 0
-
 
 class InvoiceLine(models.Model):
     """A line of an invoice: the charge, or a service credit applied as a negative line."""

@@ -37,7 +37,7 @@ from slaportal.transactions import after_commit
 from statements.models import Statement, StatementCredit, StatementRun
 from statements.selectors import current_statement, support_attainment
 from statements.services.delivery import dispatch_render
-from statements.snapshot import build_snapshot, services_section
+from statements.snapshot import OutageTimes, build_snapshot, services_section
 
 
 def statement_number(month: date, contract_id: int, revision: int) -> str:
@@ -56,10 +56,10 @@ def _provider() -> dict:
     }
 
 
-def _outage_times(rows: list[ServiceMonth]) -> dict[int, tuple]:
+def _outage_times(rows: list[ServiceMonth]) -> dict[int, OutageTimes]:
     ids = {v.outage_id for row in rows for v in row.result.verdicts}
     return {
-        pk: (started, ended, confirmed)
+        pk: OutageTimes(started, ended, confirmed)
         for pk, started, ended, confirmed in Outage.objects.filter(pk__in=ids).values_list(
             "pk", "started_at", "ended_at", "confirmed_at"
         )

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outages.availability import compute, prepare
+from outages.availability import Memo, compute, prepare
 from outages.incremental import extend, restrict
 from tests.support.availability_terms import MULTIPLIER, TIERED, outage
 
@@ -97,7 +97,7 @@ def test_a_months_downtime_is_the_sum_of_its_days(terms, month_facts):
 @given(TERMS, month_and_outages(), month_and_outages())
 def test_a_shared_memo_never_changes_a_result(terms, first, second):
     # A bulk run passes one memo to thousands of calls; answers must not leak between them.
-    memo: dict = {}
+    memo = Memo()
     for month, facts in (first, second, first):
         for active_from in (None, month.replace(day=10)):
             alone = compute(terms, month=month, outages=facts, active_from=active_from)
@@ -113,7 +113,7 @@ def test_extending_a_baseline_equals_computing_everything(terms, month_facts, da
     month, shared = month_facts
     own = data.draw(st.lists(outages(month), max_size=4))
     active_from = data.draw(st.sampled_from([None, month.replace(day=10)]))
-    memo: dict = {}
+    memo = Memo()
     base = prepare(terms, month=month, outages=shared, active_from=active_from, memo=memo)
     for _ in range(2):  # a memo shared between accounts changes nothing either
         assert extend(base, own, memo) == compute(
@@ -143,7 +143,7 @@ def test_a_months_baseline_restricted_to_active_days_equals_computing_them(
             ),
         )
     )
-    memo: dict = {}
+    memo = Memo()
     whole_month = prepare(terms, month=month, outages=shared, now=now, memo=memo)
     part = restrict(whole_month, active_from, active_until, memo)
     window = dict(month=month, active_from=active_from, active_until=active_until, now=now)

@@ -203,10 +203,6 @@ class Ticket(models.Model):
         return f"T-{self.pk:06d}" if self.pk else "T-(new)"
 
     @property
-    def is_open(self) -> bool:
-        return self.status in self.OPEN_STATUSES
-
-    @property
     def notify_address(self) -> str:
         """Where customer notifications go: the requester, else the sender's address."""
         if self.requester_id and self.requester.email:

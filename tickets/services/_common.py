@@ -48,10 +48,6 @@ def require_party(actor: User | None, ticket: Ticket) -> None:
         raise PermissionDenied("This ticket belongs to another organisation.")
 
 
-def is_customer_side(actor: User | None) -> bool:
-    return actor is None or bool(actor.customer_id)
-
-
 def clean_text(value: Any) -> str:
     return str(value or "").strip()
 
