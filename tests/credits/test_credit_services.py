@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from contracts.models import Contract, SLAPolicy
+from contracts.models import Contract
 from credits.models import Balance, Credit, LedgerEntry, ManualAdjustment
 from credits.selectors import customer_balance, ledger_for, pending_credits_for
 from credits.services import (
@@ -20,71 +18,17 @@ from credits.services import (
     credit_approve,
     credit_compute,
     credit_reject,
-    credits_expire_on_termination,
 )
-from credits.tasks import expire_credits_on_termination
-from outages.services import outage_record
+from tests.support.credit_cases import NOW, contract_with_lines
 from tests.support.factories import (
-    ContractFactory,
-    ContractLineFactory,
-    CustomerFactory,
     CustomerUserFactory,
     InvoiceFactory,
-    ServiceFactory,
     StaffFactory,
     grant,
 )
 
 D = Decimal
-ET = ZoneInfo("America/New_York")
-CT = ZoneInfo("America/Chicago")
 JUNE = date(2026, 6, 1)
-NOW = datetime(2026, 7, 2, 12, tzinfo=UTC)
-
-
-def _contract(customer, code: str, lines: dict[str, str], **kw) -> Contract:
-    policy = SLAPolicy.objects.get(code=code, version=1)
-    contract = ContractFactory(customer=customer, policy=policy, start_date=date(2026, 1, 1), **kw)
-    for name, fee in lines.items():
-        service = ServiceFactory(name=name, code=name.lower().replace(" ", "-"))
-        ContractLineFactory(contract=contract, service=service, monthly_fee=D(fee))
-    return contract
-
-
-def _down(contract: Contract, service_name: str, start: datetime, minutes: int, **kw):
-    service = contract.services.get(name=service_name)
-    end = start + timedelta(minutes=minutes)
-    return outage_record(
-        service=service,
-        started_at=start,
-        ended_at=end,
-        category="internal",
-        title=f"{service_name} down",
-        actor=None,
-        now=NOW,
-        **kw,
-    )
-
-
-@pytest.fixture
-def heretto(catalog, customer, account_manager) -> Contract:
-    customer.account_managers.add(account_manager)
-    contract = _contract(
-        customer, "heretto-ccms", {"Heretto CCMS": "4000.00", "Cloud Publishing": "1500.00"}
-    )
-    _down(contract, "Heretto CCMS", datetime(2026, 6, 10, 12, tzinfo=ET), 300)
-    return contract
-
-
-@pytest.fixture
-def balto(catalog, customer, account_manager) -> Contract:
-    """Multiplier SLA: 360 business minutes down (10:00–16:00 CT, confirmed at once);
-    allowed 216 of 43,200 → excess 144 → 10 × 3,000.00 × 144 / 43,200 = 100.00."""
-    customer.account_managers.add(account_manager)
-    contract = _contract(customer, "balto-uptime", {"Balto Platform": "3000.00"})
-    start = datetime(2026, 6, 10, 10, tzinfo=CT)
-    _down(contract, "Balto Platform", start, 360, confirmed_at=start)
-    return contract
 
 
 # ------------------------------------------------------------------ compute
@@ -259,7 +203,7 @@ def test_applying_to_a_paid_or_another_customers_invoice_is_refused(
 ):
     grant(heretto, account_manager, "50.00")
     paid = InvoiceFactory(contract=heretto, paid_at=NOW)
-    foreign_contract = _contract(other_customer, "heretto-ccms", {"Other": "10.00"})
+    foreign_contract = contract_with_lines(other_customer, "heretto-ccms", {"Other": "10.00"})
     foreign = InvoiceFactory(contract=foreign_contract, number="INV-SECRET-1")
     with pytest.raises(ValidationError, match="already paid"):
         credit_apply_to_invoice(customer=heretto.customer, actor=None, invoice=paid)
@@ -271,100 +215,6 @@ def test_applying_to_a_paid_or_another_customers_invoice_is_refused(
     assert customer_balance(heretto.customer, "USD") == D("50.00")
     foreign.refresh_from_db()
     assert foreign.total == D("1000.00") and foreign.lines.count() == 1
-
-
-# ------------------------------------------------------------------ expire
-
-
-def expire_at(moment: datetime) -> int:
-    """The hourly task at ``moment`` (the clock frozen), through Celery's task machinery
-    in-process; worker-process tests come with the jobs."""
-    with time_machine.travel(moment, tick=False):
-        return expire_credits_on_termination.apply().get()
-
-
-def grant_in_july(contract: Contract, manager, amount: str) -> None:
-    with time_machine.travel(datetime(2026, 7, 6, 15, tzinfo=UTC), tick=False):
-        grant(contract, manager, amount)
-
-
-def test_credits_expire_when_every_contract_has_terminated_run_twice(balto, account_manager):
-    grant_in_july(balto, account_manager, "100.00")
-    Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 31))
-    assert expire_at(datetime(2026, 7, 30, 12, tzinfo=CT)) == 0
-    assert expire_at(datetime(2026, 8, 1, 12, tzinfo=CT)) == 1
-    assert expire_at(datetime(2026, 8, 1, 13, tzinfo=CT)) == 0
-    entry = ledger_for(balto.customer).last()
-    assert (entry.kind, entry.amount) == ("credit_expired", D("-100.00"))
-    assert (
-        entry.description == f"Credits expired: contract {balto.reference} terminated on 2026-07-31"
-    )
-    assert customer_balance(balto.customer, "USD") == D("0.00")
-
-
-def test_credits_expire_once_the_termination_day_has_ended_in_the_policy_s_zone(
-    balto, account_manager
-):
-    # Balto's policy measures in America/Chicago: 23:30 on the termination day there is
-    # already the next day in UTC; the termination day is still in force.
-    grant_in_july(balto, account_manager, "100.00")
-    Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 31))
-    late_on_the_day = datetime(2026, 7, 31, 23, 30, tzinfo=CT)
-    assert late_on_the_day.astimezone(UTC).date() == date(2026, 8, 1)
-    assert expire_at(late_on_the_day) == 0
-    assert credits_expire_on_termination(now=late_on_the_day) == 0
-    assert customer_balance(balto.customer, "USD") == D("100.00")
-    assert expire_at(datetime(2026, 8, 1, 0, 30, tzinfo=CT)) == 1
-    assert customer_balance(balto.customer, "USD") == D("0.00")
-
-
-def test_credits_do_not_expire_while_another_contract_is_running(balto, account_manager):
-    grant_in_july(balto, account_manager, "100.00")
-    Contract.objects.filter(pk=balto.pk).update(terminated_on=date(2026, 7, 31))
-    _contract(balto.customer, "balto-uptime", {"Balto Coach": "500.00"})
-    assert expire_at(datetime(2026, 8, 2, 12, tzinfo=CT)) == 0
-    assert customer_balance(balto.customer, "USD") == D("100.00")
-
-
-def test_credits_of_a_policy_that_does_not_expire_them_survive_termination(
-    heretto, account_manager
-):
-    grant_in_july(heretto, account_manager, "200.00")
-    Contract.objects.filter(pk=heretto.pk).update(terminated_on=date(2026, 7, 31))
-    assert expire_at(datetime(2026, 8, 2, 12, tzinfo=ET)) == 0
-    assert customer_balance(heretto.customer, "USD") == D("200.00")
-
-
-@pytest.mark.edges
-def test_at_any_instant_the_daily_expiry_goes_by_the_date_in_the_policys_zone(
-    catalog, account_manager, frozen_now
-):
-    """The daily task at the suite's instant, by default as of now (it is scheduled at
-    00:15 UTC, still the evening before in Chicago): a balance expires once its
-    contract's termination date has come in the policy's zone (Chicago for the
-    multiplier SLA), not when the UTC date has reached it."""
-    today = frozen_now.astimezone(CT).date()
-    since = date(frozen_now.year - 1, frozen_now.month, 1)
-    contracts = {}
-    for name, terminated in (
-        ("ended", today - timedelta(days=1)),
-        ("ends", today + timedelta(days=1)),
-    ):
-        customer = CustomerFactory(name=f"Terminated {name}")
-        customer.account_managers.add(account_manager)
-        contract = ContractFactory(
-            customer=customer,
-            policy=SLAPolicy.objects.get(code="balto-uptime", version=1),
-            start_date=since,
-            terminated_on=terminated,
-        )
-        ContractLineFactory(contract=contract, monthly_fee=D("3000.00"))
-        grant(contract, account_manager, "100.00", month=since)
-        contracts[name] = contract
-    assert expire_credits_on_termination() == 1
-    assert expire_credits_on_termination() == 0
-    assert customer_balance(contracts["ended"].customer, "USD") == D("0.00")
-    assert customer_balance(contracts["ends"].customer, "USD") == D("100.00")
 
 
 # ------------------------------------------------------------------ manual adjustments
