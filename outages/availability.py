@@ -42,8 +42,6 @@ from outages.facts import (  # noqa: F401  (re-exported: the engine's interface)
 from outages.intervals import (
     Interval,
     Meter,
-    local_midnight,
-    next_month,
     seconds_per_day,
     union,
     whole,
@@ -58,6 +56,7 @@ from outages.screening import (  # noqa: F401  (Memo re-exported: the engine's i
     screen_all,
     sweep_step,
 )
+from slaportal.months import local_midnight, next_month
 
 
 class Period(NamedTuple):

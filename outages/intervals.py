@@ -10,6 +10,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from contracts.calendars import BusinessCalendar
+from slaportal.months import local_midnight, next_month
 
 
 class Interval(NamedTuple):
@@ -17,14 +18,6 @@ class Interval(NamedTuple):
 
     start: datetime
     end: datetime
-
-
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def union(intervals: Iterable[Interval]) -> list[Interval]:

@@ -33,9 +33,11 @@ def month_days(month: date) -> tuple[date, date]:
     return month.replace(day=1), next_month(month) - timedelta(days=1)
 
 
-def local_midnight(day: date, zone: str) -> datetime:
-    """The UTC instant of local midnight starting ``day`` in ``zone``."""
-    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
+def local_midnight(day: date, zone: str | ZoneInfo) -> datetime:
+    """The UTC instant of local midnight starting ``day`` in ``zone`` (a name, or a loaded
+    zone, as the availability engine's day loops pass)."""
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    return datetime.combine(day, time(0), tz).astimezone(UTC)
 
 
 def month_bounds(month: date, zone: str) -> tuple[datetime, datetime]:
