@@ -8,10 +8,9 @@ months are the policy's, as the contract measures them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -29,7 +28,7 @@ from outages.forms import CloseForm, OutageFilterForm, OutageForm, UpdateForm
 from outages.models import Outage, OutageUpdate
 from outages.selectors import LABELS, ServiceMonth, contract_availability, outages_for_staff
 from slaportal import formatting, roles
-from slaportal.months import format_month, next_month, parse_month
+from slaportal.months import format_month, month_of, next_month, parse_month
 from slaportal.pages import paginate, render_zoned, viewer_zone
 from slaportal.permissions import role_required
 
@@ -307,10 +306,6 @@ def _service_view(item: ServiceMonth, outages: dict[int, Outage]) -> dict[str, A
     }
 
 
-def _month_in(zone: str, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(zone)).date().replace(day=1)
-
-
 @availability_roles
 def contract_availability_page(request: HttpRequest, contract_id: int) -> HttpResponse:
     contract = get_object_or_404(
@@ -319,7 +314,7 @@ def contract_availability_page(request: HttpRequest, contract_id: int) -> HttpRe
     )
     now = timezone.now()
     policy_zone = contract.policy.measurement_calendar.time_zone
-    current = _month_in(policy_zone, now)
+    current = month_of(now, policy_zone)
     context: dict[str, Any] = {"contract": contract, "policy_zone": policy_zone}
     try:
         month = parse_month(request.GET["month"]) if request.GET.get("month") else current

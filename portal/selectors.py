@@ -40,7 +40,7 @@ from outages.models import Outage, OutageUpdate
 from outages.selectors import availability_for_month
 from slaportal import roles
 from slaportal.money import format_money
-from slaportal.months import local_midnight
+from slaportal.months import local_date, local_midnight, month_of
 from statements.models import Statement
 from statements.selectors import statements_for_customer
 from tickets.models import Ticket
@@ -71,10 +71,6 @@ class Standing:
         return max(Fraction(self.target) - self.result.percent, Fraction(0))
 
 
-def month_in(zone: str, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(zone)).date().replace(day=1)
-
-
 def live_availability(contracts: QuerySet[Contract], now: datetime) -> tuple[list[Standing], bool]:
     """Every service line of ``contracts`` in its policy's current month, up to ``now``,
     and whether some figures could not be computed.
@@ -88,7 +84,7 @@ def live_availability(contracts: QuerySet[Contract], now: datetime) -> tuple[lis
     zones = contracts.values_list("pk", "policy__measurement_calendar__time_zone")
     by_month: dict[date, list[int]] = defaultdict(list)
     for pk, zone in zones:
-        by_month[month_in(zone, now)].append(pk)
+        by_month[month_of(now, zone)].append(pk)
     standings, failed = [], False
     for month, ids in sorted(by_month.items()):
         try:
@@ -121,7 +117,7 @@ def active_incidents(customer: Customer, now: datetime) -> QuerySet[Outage]:
     their contracts in force cover, and those limited to them. Another customer's
     scoped outage never appears. Internal notes are not even read; only public updates
     are prefetched."""
-    today = now.astimezone(ZoneInfo(customer.time_zone)).date()
+    today = local_date(now, customer.time_zone)
     contracts = contracts_in_force(customer, on=today)
     services = Service.objects.filter(contract_lines__contract__in=contracts).values("pk")
     reaches = Q(scope=Outage.Scope.ALL, service__in=services) | Q(
@@ -271,7 +267,7 @@ def customer_risks(user: User, now: datetime) -> tuple[list[CustomerRisk], bool]
     for standing in standings:
         risks[standing.contract.customer_id].standings.append(standing)
 
-    month_start = local_midnight(month_in(user.time_zone or "UTC", now), user.time_zone or "UTC")
+    month_start = local_midnight(month_of(now, user.time_zone or "UTC"), user.time_zone or "UTC")
     tickets = _with_stops(Ticket.objects.filter(customer__in=ids), now)
     recent = Q(status__in=Ticket.OPEN_STATUSES) | Q(received_at__gte=month_start)
     breaches = (
@@ -312,7 +308,7 @@ class Tally:
 
 
 def last_months(now: datetime, zone: str, count: int = 12) -> list[date]:
-    month = month_in(zone, now)
+    month = month_of(now, zone)
     months = [month]
     for _ in range(count - 1):
         month = _previous_month(month)

@@ -33,6 +33,16 @@ def month_days(month: date) -> tuple[date, date]:
     return month.replace(day=1), next_month(month) - timedelta(days=1)
 
 
+def local_date(moment: datetime, zone: str) -> date:
+    """The date it is in ``zone`` at ``moment``."""
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def month_of(moment: datetime, zone: str) -> date:
+    """The first day of the month ``zone`` is in at ``moment``."""
+    return local_date(moment, zone).replace(day=1)
+
+
 def local_midnight(day: date, zone: str | ZoneInfo) -> datetime:
     """The UTC instant of local midnight starting ``day`` in ``zone`` (a name, or a loaded
     zone, as the availability engine's day loops pass)."""
@@ -47,7 +57,7 @@ def month_bounds(month: date, zone: str) -> tuple[datetime, datetime]:
 def months_touched(start: datetime, end: datetime, zone: str) -> list[date]:
     """First days of every local month that ``[start, end)`` overlaps."""
     months: list[date] = []
-    month = start.astimezone(ZoneInfo(zone)).date().replace(day=1)
+    month = month_of(start, zone)
     while end > start and local_midnight(month, zone) < end:
         months.append(month)
         month = next_month(month)

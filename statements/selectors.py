@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -30,7 +29,7 @@ from contracts.models import Contract, Customer, SeverityTerm
 from credits.models import Credit
 from outages.models import ReissueRequest
 from outbox.models import OutboxMessage
-from slaportal.months import month_bounds, month_days
+from slaportal.months import month_bounds, month_days, month_of
 from statements.models import UNDELIVERED, Statement, StatementCredit, StatementRunItem
 from tickets.clocks import BREACHED, MET, NO_TARGET, Target
 from tickets.models import Ticket
@@ -174,7 +173,7 @@ def support_attainment(contract: Contract, month: date, *, now: datetime) -> dic
 def last_ended_month(zone: str, now: datetime) -> date:
     """The latest month that has ended in ``zone`` at ``now``: the one before the local
     month in progress (which began at a local midnight no later than ``now``)."""
-    return _previous(now.astimezone(ZoneInfo(zone)).date().replace(day=1))
+    return _previous(month_of(now, zone))
 
 
 def _previous(month: date) -> date:

@@ -25,6 +25,7 @@ from outages.models import Outage
 from outages.screening import downtime_start
 from outages.selectors import ServiceMonth, contract_availability
 from slaportal.formatting import minutes_text, percent_cut
+from slaportal.months import local_date
 
 ALREADY = {
     Credit.Status.APPROVED: "This credit is already approved.",
@@ -153,7 +154,7 @@ def credit_compute(
     now = now or timezone.now()
     month = month.replace(day=1)
     zone = contract.policy.measurement_calendar.time_zone
-    local_today = now.astimezone(ZoneInfo(zone)).date()
+    local_today = local_date(now, zone)
     terminated = contract.terminated_by(local_today)  # the termination day is still in force
     if rows is None:
         rows = contract_availability(contract, month, now=now)

@@ -21,6 +21,7 @@ from credits.services._common import (
     require_staff_for,
 )
 from slaportal.money import round_money
+from slaportal.months import local_date
 
 Kind = LedgerEntry.Kind
 
@@ -159,7 +160,7 @@ def credits_expire_on_termination(*, now: datetime) -> int:
 
 
 def _local_day(contract: Contract, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(contract.policy.measurement_calendar.time_zone)).date()
+    return local_date(now, contract.policy.measurement_calendar.time_zone)
 
 
 def _already_reversed(entry: LedgerEntry) -> ValidationError:

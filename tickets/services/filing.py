@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
@@ -14,6 +13,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from contracts.models import Contract, Customer, Service, User
+from slaportal.months import local_date
 from tickets.attachments import check_uploads, store_uploads
 from tickets.models import Channel, Ticket, TicketEvent
 from tickets.selectors import active_contract
@@ -33,7 +33,7 @@ UNREGISTERED_DEFAULT_SEVERITY = 4
 
 def _local_date(moment: datetime, customer: Customer) -> date:
     """Contracts run by dates; a moment's date is the customer's local date."""
-    return moment.astimezone(ZoneInfo(customer.time_zone)).date()
+    return local_date(moment, customer.time_zone)
 
 
 def _contract_for(

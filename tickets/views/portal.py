@@ -8,7 +8,6 @@ another customer's ticket or attachment is a 404. Times are in ``User.time_zone`
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.forms import add_service_errors
 from contracts.models import Customer
+from slaportal.months import local_date
 from slaportal.pages import paginate, render_zoned
 from slaportal.permissions import customer_required
 from tickets import services
@@ -51,7 +51,7 @@ STATUS_ACTIONS = {
 
 def _today(customer: Customer):
     """Contracts run by dates in the customer's zone (as the filing service reads them)."""
-    return timezone.now().astimezone(ZoneInfo(customer.time_zone)).date()
+    return local_date(timezone.now(), customer.time_zone)
 
 
 def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
