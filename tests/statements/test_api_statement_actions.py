@@ -10,7 +10,7 @@ import pytest
 
 from statements.models import Statement, StatementRun
 from statements.services import runs as runs_module
-from statements.services import statement_generate, statements_plan
+from statements.services import statements_plan
 from tests.support.api_helpers import API, client_for
 from tests.support.factories import CustomerUserFactory
 
@@ -21,16 +21,6 @@ JULY = date(2026, 7, 1)
 NOW = datetime(2026, 7, 2, 12, tzinfo=UTC)
 URL = f"{API}statements/"
 RUNS = f"{API}statement-runs/"
-
-
-@pytest.fixture
-def statement(june_contract) -> Statement:
-    return statement_generate(contract=june_contract, month=JUNE, now=NOW)
-
-
-@pytest.fixture
-def draft(june_contract) -> Statement:
-    return statement_generate(contract=june_contract, month=JULY, now=NOW, draft=True)
 
 
 @pytest.fixture

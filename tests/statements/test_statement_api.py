@@ -9,9 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from statements.models import Statement, StatementRun
-from statements.services import statement_generate
 from tests.support.api_helpers import API, client_for
-from tests.support.factories import catalog_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -19,28 +17,6 @@ JUNE = date(2026, 6, 1)
 JULY = date(2026, 7, 1)
 NOW = datetime(2026, 7, 2, 12, tzinfo=UTC)
 URL = f"{API}statements/"
-
-
-@pytest.fixture
-def statement(june_contract) -> Statement:
-    return statement_generate(contract=june_contract, month=JUNE, now=NOW)
-
-
-@pytest.fixture
-def foreign_contract(catalog, other_customer):
-    return catalog_contract(
-        other_customer, "balto-uptime", {"Balto Platform": "3000.00"}, reference="C-OTHER"
-    )
-
-
-@pytest.fixture
-def foreign_statement(foreign_contract) -> Statement:
-    return statement_generate(contract=foreign_contract, month=JUNE, now=NOW)
-
-
-@pytest.fixture
-def draft(june_contract) -> Statement:
-    return statement_generate(contract=june_contract, month=JULY, now=NOW, draft=True)
 
 
 def _ids(response) -> list[int]:

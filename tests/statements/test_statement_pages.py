@@ -12,11 +12,9 @@ from django.urls import reverse
 from statements.models import Statement, StatementRun, StatementRunItem
 from statements.services import runs as runs_module
 from statements.services import (
-    statement_generate,
     statement_run_item_process,
     statements_plan,
 )
-from tests.support.factories import catalog_contract
 from tests.support.page_helpers import h1, nav_labels
 
 pytestmark = pytest.mark.django_db
@@ -24,28 +22,6 @@ pytestmark = pytest.mark.django_db
 JUNE = date(2026, 6, 1)
 JULY = date(2026, 7, 1)
 NOW = datetime(2026, 7, 2, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def statement(june_contract) -> Statement:
-    return statement_generate(contract=june_contract, month=JUNE, now=NOW)
-
-
-@pytest.fixture
-def foreign_contract(catalog, other_customer):
-    return catalog_contract(
-        other_customer, "balto-uptime", {"Balto Platform": "3000.00"}, reference="C-OTHER"
-    )
-
-
-@pytest.fixture
-def foreign_statement(foreign_contract) -> Statement:
-    return statement_generate(contract=foreign_contract, month=JUNE, now=NOW)
-
-
-@pytest.fixture
-def draft(june_contract) -> Statement:
-    return statement_generate(contract=june_contract, month=JULY, now=NOW, draft=True)
 
 
 def _get(client, user, name, *args):

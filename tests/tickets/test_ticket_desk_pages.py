@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -34,21 +33,6 @@ def person(customer_user, tiered_contract):
     customer_user.time_zone = "America/New_York"
     customer_user.save()
     return customer_user
-
-
-@pytest.fixture
-def portal(client, person):
-    client.force_login(person)
-    return client
-
-
-@pytest.fixture
-def desk(agent):
-    agent.first_name, agent.last_name, agent.time_zone = "Sam", "Support", "Europe/London"
-    agent.save()
-    session = Client()
-    session.force_login(agent)
-    return session
 
 
 def _file(person, service, severity=2, subject="Publishing fails", **kw) -> Ticket:
