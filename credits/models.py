@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from contracts.models import Contract, Customer, InvoiceLine, Service
+from contracts.models import Contract, Customer, Invoice, InvoiceLine, Service
 from contracts.validators import CURRENCIES
 
 
@@ -43,6 +43,15 @@ class Credit(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    statement_number = models.CharField(
+        max_length=40, blank=True, help_text="The statement that reported this credit."
+    )
+    invoice_kind = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text="The kind of invoice it goes to, where the account manager directed it; "
+        "blank: the policy's default (the first of its credit invoice kinds).",
+    )
 
     class Meta:
         ordering = ["-month", "contract", "service"]
@@ -282,3 +291,88 @@ class ManualAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} {self.amount} {self.currency} ({self.status})"
+
+
+class CreditNoteSequence(models.Model):
+    """The last credit note number used in a year. Locked (``select_for_update``) while a
+    note is numbered and written in the same transaction, so numbers have no gaps: a
+    rolled-back application gives its number back."""
+
+    year = models.PositiveIntegerField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class CreditNote(models.Model):
+    """A numbered, immutable document: a credit applied to an invoice (``credit``), or
+    the reversal of one (``reversal``, which names the note it reverses).
+
+    ``details`` keeps what the document says (seller, customer, invoice, statement, month,
+    service, availability, clause) as it was at issue; the row is never changed or
+    deleted (database triggers, migration 0004). Its PDF is a ``CreditNoteFile``."""
+
+    class Kind(models.TextChoices):
+        CREDIT = "credit", "Credit note"
+        REVERSAL = "reversal", "Reversal"
+
+    number = models.CharField(max_length=20, unique=True)
+    year = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CREDIT)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credit_notes")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    invoice_line = models.OneToOneField(
+        InvoiceLine, on_delete=models.PROTECT, related_name="credit_note"
+    )
+    credit = models.ForeignKey(Credit, on_delete=models.PROTECT, related_name="credit_notes")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="credit_note")
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    amount = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Credited (or, on a reversal, charged back)."
+    )
+    currency = models.CharField(max_length=3)
+    issued_at = models.DateTimeField()
+    details = models.JSONField(help_text="What the document says, as issued.")
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "sequence"], name="credit_note_one_number_per_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="credit_note_amount_positive",
+                violation_error_message="A credit note moves some money.",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__in=CURRENCIES),
+                name="credit_note_currency",
+                violation_error_message="Unsupported currency.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="credit", reverses__isnull=True)
+                | Q(kind="reversal", reverses__isnull=False),
+                name="credit_note_reversal_names_original",
+                violation_error_message="A reversal names the credit note it reverses.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CreditNoteFile(models.Model):
+    """A credit note's stored PDF and its SHA-256, written once (append-only)."""
+
+    credit_note = models.OneToOneField(CreditNote, on_delete=models.PROTECT, related_name="file")
+    pdf = models.FileField(upload_to="credit-notes/", max_length=200)
+    sha256 = models.CharField(max_length=64)
+    rendered_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.pdf.name

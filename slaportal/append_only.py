@@ -22,7 +22,14 @@ LEDGER = AppendOnly(
     "credits ledger entries are append-only: post a reversal instead",
 )
 AUDIT = AppendOnly("audit_auditentry", "audit_entry", "audit entries are append-only")
-TABLES = (LEDGER, AUDIT)
+CREDIT_NOTES = AppendOnly(
+    "credits_creditnote", "credits_credit_note", "a credit note cannot be changed: issue a reversal"
+)
+CREDIT_NOTE_FILES = AppendOnly(
+    "credits_creditnotefile", "credits_credit_note_file", "the PDF of a credit note is stored once"
+)
+# Emptied before the ledger (their rows reference it) after a transactional test.
+TABLES = (CREDIT_NOTE_FILES, CREDIT_NOTES, LEDGER, AUDIT)
 
 
 def sql(table: str, name: str, message: str) -> dict[str, list[str]]:
