@@ -13,3 +13,7 @@ class StatementsConfig(AppConfig):
         from statements.services.delivery import credit_decided_received
 
         credit_decided.connect(credit_decided_received, dispatch_uid="statements.credit_decided")
+
+        from statements import webhooks
+
+        webhooks.register()

@@ -5,11 +5,16 @@ Writers of a customer's ledger lock that customer's ``Balance`` row first (then 
 invoice), which serialises them and keeps the balance equal to the sum of the entries.
 """
 
+from credits.services.application import (
+    credit_direct,
+    credit_note_reverse,
+    credits_apply,
+    credits_apply_owed,
+)
 from credits.services.decisions import credit_approve, credit_compute, credit_reject
 from credits.services.ledger import (
     adjustment_decide,
     adjustment_request,
-    credit_apply_to_invoice,
     credits_expire_on_termination,
     ledger_reverse,
 )
@@ -17,8 +22,11 @@ from credits.services.ledger import (
 __all__ = [
     "adjustment_decide",
     "adjustment_request",
-    "credit_apply_to_invoice",
     "credit_approve",
+    "credit_direct",
+    "credit_note_reverse",
+    "credits_apply",
+    "credits_apply_owed",
     "credit_compute",
     "credit_reject",
     "credits_expire_on_termination",

@@ -18,8 +18,10 @@ from credits.models import Credit, CreditEvent, LedgerEntry
 from credits.rules import CreditCase, compute_credit
 from credits.selectors import credit_terms
 from credits.services._common import locked_balance, post, require_account_manager, require_reason
+from credits.services.application import credits_apply
 from credits.services.ledger import ledger_reverse
 from credits.signals import credit_decided
+from credits.webhooks import emit_credit
 from outages.availability import Availability
 from outages.models import Outage
 from outages.screening import downtime_start
@@ -141,6 +143,7 @@ def credit_compute(
     now: datetime | None = None,
     revision: int = 1,
     rows: list[ServiceMonth] | None = None,
+    statement_number: str = "",
 ) -> list[Credit]:
     """The month's credits for each service line of the contract, from the availability
     engine. A row is written only when there is something to decide (an amount, or an
@@ -150,7 +153,9 @@ def credit_compute(
     revision still pending is withdrawn (it can no longer be decided), and where an
     earlier revision was granted a credit is recorded even at zero, so that approving
     the new figure reverses the earlier grant (see ``credit_approve``). ``rows``: the
-    contract's availability for the month when the caller has computed it already."""
+    contract's availability for the month when the caller has computed it already;
+    ``statement_number``: the statement that reports these credits (named on the invoice
+    line and the credit note when one is applied)."""
     now = now or timezone.now()
     month = month.replace(day=1)
     zone = contract.policy.measurement_calendar.time_zone
@@ -171,10 +176,12 @@ def credit_compute(
         if computed is None:
             continue
         credit, reason = computed
+        credit.statement_number = statement_number
         try:
             with transaction.atomic():
                 credit.save()
                 CreditEvent.objects.create(credit=credit, action="computed", note=reason)
+                emit_credit(credit, now=now)
         except IntegrityError:
             # Computed at the same moment by another worker: theirs stands.
             theirs = Credit.objects.filter(
@@ -246,6 +253,9 @@ def credit_approve(*, credit: Credit, actor: User, now: datetime | None = None) 
         )
     if locked.revision > 1:
         _reverse_earlier_grants(locked, actor)
+    emit_credit(locked, now=now)
+    # At once, where an open invoice of the policy's kind exists; else when one is recorded.
+    credits_apply(customer=locked.contract.customer, currency=locked.currency, now=now)
     _decided(locked)
     _refresh(credit, locked)
     return credit
@@ -301,6 +311,7 @@ def credit_reject(
     locked.save(update_fields=["status", "reason", "decided_by", "decided_at"])
     CreditEvent.objects.create(credit=locked, action="rejected", actor=actor, note=text)
     _audit_decision(locked, actor, "credit.reject", reason=text)
+    emit_credit(locked, now=locked.decided_at)
     _decided(locked)
     _refresh(credit, locked)
     return credit

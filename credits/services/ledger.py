@@ -1,5 +1,5 @@
-"""Ledger movements: applying the balance to invoices, expiry on termination,
-reversals, and manual adjustments under the four-eyes rule."""
+"""Ledger movements: expiry on termination, reversals, and manual adjustments under the
+four-eyes rule. (Applying credits to invoices: ``credits.services.application``.)"""
 
 from __future__ import annotations
 
@@ -9,127 +9,42 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from audit.services import audit_record
-from contracts.models import Contract, Customer, Invoice, InvoiceLine, User
-from credits.models import Balance, CreditEvent, LedgerEntry, ManualAdjustment
+from contracts.models import Contract, Customer, User
+from credits.models import Balance, Credit, CreditEvent, CreditNote, LedgerEntry, ManualAdjustment
+from credits.selectors import chain_of
 from credits.services._common import (
     locked_balance,
     post,
     require_reason,
     require_staff_for,
 )
+from credits.services.application import credit_note_reverse, make_room
 from slaportal.money import round_money
 from slaportal.months import local_date
 
 Kind = LedgerEntry.Kind
 
 
-def _open_invoice(invoice: Invoice) -> None:
-    if invoice.paid_at is not None:
-        raise ValidationError({"invoice": [f"Invoice {invoice.number} is already paid."]})
-    if invoice.total <= 0:
-        raise ValidationError(
-            {"invoice": [f"Invoice {invoice.number} has nothing left to credit."]}
-        )
-
-
-def _apply(balance: Balance, invoice: Invoice, actor: User | None) -> LedgerEntry:
-    # Never more than the invoice's amount: the rest stays on the balance.
-    amount = min(balance.amount, invoice.total)
-    line = InvoiceLine.objects.create(
-        invoice=invoice, kind=InvoiceLine.Kind.CREDIT, description="Service credit", amount=-amount
-    )
-    invoice.total -= amount
-    invoice.save(update_fields=["total"])
-    return post(
-        balance,
-        kind=Kind.CREDIT_APPLIED,
-        amount=-amount,
-        description=f"Applied to invoice {invoice.number}",
-        actor=actor,
-        contract=invoice.contract,
-        invoice_line=line,
-    )
-
-
-@transaction.atomic
-def credit_apply_to_invoice(
-    *, customer: Customer, actor: User | None, invoice: Invoice | None = None
-) -> LedgerEntry | None:
-    """Apply the customer's balance to ``invoice`` (or to the next open invoice) as a
-    negative line. Returns the ledger entry, or None when there is nothing to apply.
-
-    ``actor`` None is the system (the statements job); a person must be the customer's
-    account manager or an administrator.
-    """
-    if actor is not None:
-        require_staff_for(actor, customer)
-    if invoice is not None:
-        if invoice.customer_id != customer.pk:
-            # Say nothing about the other customer's invoice.
-            raise ValidationError({"invoice": ["No such invoice for this customer."]})
-        # Lock order, everywhere: the balance first, then the invoice.
-        balance = locked_balance(customer, invoice.currency)
-        target = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        _open_invoice(target)
-        if balance.amount <= 0:
-            other = (
-                Balance.objects.filter(customer=customer, amount__gt=0)
-                .exclude(currency=target.currency)
-                .values_list("currency", flat=True)
-                .first()
-            )
-            if other:
-                raise ValidationError(
-                    {
-                        "invoice": [
-                            f"Invoice {target.number} bills in {target.currency}; "
-                            f"the credit balance is in {other}."
-                        ]
-                    }
-                )
-            return None
-        entry = _apply(balance, target, actor)
-        invoice.total = target.total
-        return entry
-    currencies = (
-        Balance.objects.filter(customer=customer, amount__gt=0)
-        .order_by("currency")
-        .values_list("currency", flat=True)
-    )
-    for currency in list(currencies):
-        balance = locked_balance(customer, currency)
-        if balance.amount <= 0:
-            continue  # used up by another writer meanwhile
-        target = (
-            Invoice.objects.select_for_update()
-            .filter(customer=customer, currency=currency, paid_at__isnull=True, total__gt=0)
-            .order_by("due_on", "pk")
-            .first()
-        )
-        if target is not None:
-            return _apply(balance, target, actor)
-    return None
-
-
 def credits_expire_on_termination(*, now: datetime) -> int:
     """Expire the balance of every customer whose contracts (in that currency) have all
     terminated under a policy whose credits expire on termination, each termination day
     over in its policy's zone at ``now`` (the termination day is the last day in force).
-    Returns how many balances expired; running it again finds nothing to do."""
-    # A cheap first cut in the database: no zone's date is later than UTC+14's.
+    Each credit's remainder is written off by its own ``credit_expired`` entry (so its
+    page says so), anything else on the balance by one more. Returns how many balances
+    expired; running it again finds nothing to do."""
+    # A cheap first cut in the database: no zone's date is later than UTC+14's, and a
+    # contract in the balance's currency still running (or ending later) keeps it.
     latest_day = now.astimezone(ZoneInfo("Etc/GMT-14")).date()
-    candidates = (
-        Balance.objects.filter(amount__gt=0)
-        .exclude(customer__contracts__terminated_on__isnull=True)
-        .exclude(customer__contracts__terminated_on__gte=latest_day)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    running = Contract.objects.filter(
+        customer_id=OuterRef("customer_id"), currency=OuterRef("currency")
+    ).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=latest_day))
+    candidates = Balance.objects.filter(amount__gt=0).exclude(Exists(running))
     expired = 0
-    for pk in list(candidates):
+    for pk in list(candidates.order_by("pk").values_list("pk", flat=True)):
         with transaction.atomic():
             balance = Balance.objects.select_for_update().get(pk=pk)
             if balance.amount <= 0:
@@ -146,17 +61,61 @@ def credits_expire_on_termination(*, now: datetime) -> int:
             ):
                 continue
             last = max(contracts, key=lambda c: (c.terminated_on, c.pk))
-            post(
-                balance,
-                kind=Kind.CREDIT_EXPIRED,
-                amount=-balance.amount,
-                description=f"Credits expired: contract {last.reference} terminated "
-                f"on {last.terminated_on:%Y-%m-%d}",
-                actor=None,
-                contract=last,
-            )
+            why = f"contract {last.reference} terminated on {last.terminated_on:%Y-%m-%d}"
+            for credit, remaining in _held_by_credits(balance):
+                amount = min(remaining, balance.amount)
+                post(
+                    balance,
+                    kind=Kind.CREDIT_EXPIRED,
+                    amount=-amount,
+                    description=f"Credit expired ({credit.service} {credit.month:%Y-%m}): {why}",
+                    actor=None,
+                    contract=credit.contract,
+                    credit=credit,
+                )
+                CreditEvent.objects.create(credit=credit, action="expired", note=why)
+            if balance.amount > 0:
+                post(
+                    balance,
+                    kind=Kind.CREDIT_EXPIRED,
+                    amount=-balance.amount,
+                    description=f"Credits expired: {why}",
+                    actor=None,
+                    contract=last,
+                )
             expired += 1
     return expired
+
+
+def _held_by_credits(balance: Balance) -> list[tuple[Credit, Decimal]]:
+    """Per chain (a service-month's revisions) what its credits still hold, attributed to
+    the chain's latest approved revision."""
+    held = []
+    sums = (
+        LedgerEntry.objects.filter(
+            customer_id=balance.customer_id, currency=balance.currency, credit__isnull=False
+        )
+        .values("credit__contract_id", "credit__service_id", "credit__month")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in sums:
+        if row["total"] <= 0:
+            continue
+        credit = (
+            Credit.objects.filter(
+                contract_id=row["credit__contract_id"],
+                service_id=row["credit__service_id"],
+                month=row["credit__month"],
+                status=Credit.Status.APPROVED,
+            )
+            .select_related("contract", "service")
+            .order_by("-revision")
+            .first()
+        )
+        if credit is not None:
+            held.append((credit, row["total"]))
+    return sorted(held, key=lambda pair: (pair[0].month, pair[0].pk))
 
 
 def _local_day(contract: Contract, now: datetime) -> date:
@@ -176,18 +135,17 @@ def ledger_reverse(*, entry: LedgerEntry, actor: User, reason: str) -> LedgerEnt
         raise ValidationError(
             {"entry": ["A reversal cannot itself be reversed; post a new adjustment instead."]}
         )
-    if entry.kind == Kind.CREDIT_APPLIED:
-        raise ValidationError(
-            {
-                "entry": [
-                    "A credit applied to an invoice stays on the invoice; "
-                    "it cannot be reversed in the ledger."
-                ]
-            }
-        )
     balance = locked_balance(entry.customer, entry.currency)
     if LedgerEntry.objects.filter(reverses=entry).exists():
         raise _already_reversed(entry)
+    if entry.kind == Kind.CREDIT_APPLIED:
+        # Taken back from the invoice by a reversing credit note (unpaid invoices only).
+        note = CreditNote.objects.select_related("customer", "credit__contract").get(entry=entry)
+        return credit_note_reverse(note=note, actor=actor, reason=text).entry
+    if entry.kind == Kind.CREDIT_GRANTED and entry.credit_id:
+        # What the credit already put on invoices comes back first, by reversing notes.
+        make_room(chain_of(entry.credit), entry.amount, reason=text, actor=actor)
+        balance = locked_balance(entry.customer, entry.currency)
     try:
         # ``reverses`` is unique: a reversal racing this one makes the insert fail.
         with transaction.atomic():

@@ -38,6 +38,7 @@ from statements.models import Statement, StatementCredit, StatementRun
 from statements.selectors import current_statement, support_attainment
 from statements.services.delivery import dispatch_render
 from statements.snapshot import OutageTimes, build_snapshot, services_section
+from statements.webhooks import emit_issued
 
 
 def statement_number(month: date, contract_id: int, revision: int) -> str:
@@ -135,7 +136,12 @@ def _write(
         preview = _preview(contract, rows)
     else:
         credits = credit_compute(
-            contract=contract, month=month, now=now, revision=revision, rows=rows
+            contract=contract,
+            month=month,
+            now=now,
+            revision=revision,
+            rows=rows,
+            statement_number=statement_number(month, contract.pk, revision),
         )
     replaces = None
     if supersedes is not None:
@@ -177,6 +183,7 @@ def _write(
         StatementCredit(statement=statement, credit=credit) for credit in credits
     )
     if not draft:
+        emit_issued(statement, [credit.pk for credit in credits], now=now)
         # After commit: a rolled-back statement is never rendered, and the task finds
         # the row. robust: a broker outage must not undo the statement; the task is then
         # lost, and the next tick's sweep (``statements_deliver_owed``) delivers it.

@@ -14,7 +14,7 @@ import pytest
 from contracts.models import SLAPolicy
 from contracts.services import contract_create
 from credits.models import Credit, LedgerEntry
-from credits.services import credit_apply_to_invoice, credit_compute
+from credits.services import credit_compute, credits_apply
 from outages.services import outage_record
 from tests.support.accessibility import assert_accessible
 from tests.support.browser import login, screenshot
@@ -124,7 +124,7 @@ def test_account_manager_approves_a_credit_and_the_customer_sees_it(
     assert_accessible(page, "staff invoice list")
 
     # The statements job applies the balance to the next open invoice.
-    credit_apply_to_invoice(customer=invoice.customer, actor=None)
+    credits_apply(customer=invoice.customer)
 
     page.get_by_role("button", name="Sign out").click()
     login(page, live_server, person)

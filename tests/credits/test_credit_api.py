@@ -11,7 +11,7 @@ import pytest
 
 from contracts.models import User
 from credits.models import Balance, Credit, CreditEvent, LedgerEntry
-from credits.services import credit_apply_to_invoice, credit_approve
+from credits.services import credit_approve, credits_apply
 from tests.support.api_helpers import API, client_for
 from tests.support.concurrency import run_concurrently
 from tests.support.factories import (
@@ -215,7 +215,7 @@ def books(contract, account_manager, other_customer, other_manager):
     """Acme: 300.00 granted, 120.00 of it applied to INV-A. Globex: 90.00 granted."""
     grant(contract, account_manager, "300.00")
     invoice = InvoiceFactory(contract=contract, number="INV-A", amount=D("120.00"))
-    credit_apply_to_invoice(customer=contract.customer, actor=None, invoice=invoice)
+    credits_apply(customer=contract.customer)
     other_customer.account_managers.add(other_manager)
     grant(make_contract(other_customer, reference="GLOBEX-1"), other_manager, "90.00")
     return invoice

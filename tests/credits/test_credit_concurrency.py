@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 
 from contracts.models import Invoice, InvoiceLine, User
-from credits.models import Balance, Credit, LedgerEntry
-from credits.services import credit_apply_to_invoice, credit_approve, ledger_reverse
+from credits.models import Balance, Credit, CreditNote, LedgerEntry
+from credits.services import credit_approve, credits_apply, ledger_reverse
 from tests.support.concurrency import run_concurrently
 from tests.support.factories import InvoiceFactory, grant, make_contract, pending_credit
 
@@ -65,29 +65,21 @@ def test_approving_different_credits_at_once_loses_no_update(setting):
     assert LedgerEntry.objects.aggregate(s=Sum("amount"))["s"] == D("150.00")
 
 
-@pytest.mark.parametrize("named", [True, False], ids=["named-invoice", "next-open-invoice"])
-def test_three_applications_never_take_an_invoice_below_zero(setting, named):
+def test_three_workers_applying_at_once_issue_one_credit_note(setting):
     customer, manager, contract = setting
     grant(contract, manager, "250.00")
     invoice = InvoiceFactory(contract=contract, amount=D("100.00"))
 
     def apply(_: int):
-        return credit_apply_to_invoice(
-            customer=customer, actor=None, invoice=invoice if named else None
-        )
+        return credits_apply(customer=customer, currency="USD")
 
     results = run_concurrently(apply, 3)
-    applied = [r for r in results if isinstance(r, LedgerEntry)]
-    assert len(applied) == 1, results
-    others = [r for r in results if r is not applied[0]]
-    if named:
-        assert all(isinstance(r, ValidationError) for r in others), results
-    else:
-        assert others == [None, None]
+    assert sorted(len(r) for r in results) == [0, 0, 1], results
     invoice = Invoice.objects.get(pk=invoice.pk)
     assert invoice.total == D("0.00")
     credit_lines = InvoiceLine.objects.filter(invoice=invoice, kind="credit")
     assert credit_lines.aggregate(s=Sum("amount"))["s"] == D("-100.00")
+    assert list(CreditNote.objects.values_list("number", flat=True)) == ["CN-2026-000001"]
     assert Balance.objects.get(customer=customer).amount == D("150.00")
 
 

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from credits.models import Balance, Credit, CreditEvent, LedgerEntry
-from credits.services import credit_apply_to_invoice, credit_approve
+from credits.services import credit_approve, credits_apply
 from tests.support.factories import (
     CustomerFactory,
     CustomerUserFactory,
@@ -221,7 +221,7 @@ def test_customer_credits_page_shows_balance_entries_and_the_invoice_applied_to(
 ):
     grant(contract, manager, "300.00")
     invoice = InvoiceFactory(contract=contract, number="INV-2026-07", amount=D("120.00"))
-    credit_apply_to_invoice(customer=contract.customer, actor=None, invoice=invoice)
+    credits_apply(customer=contract.customer)
     pending_credit(contract, "45.00", month=date(2026, 7, 1))
     client.force_login(customer_user)
 
@@ -279,7 +279,7 @@ def test_staff_get_403_on_the_customer_credits_page(client, manager):
 def credited_invoice(manager, contract):
     grant(contract, manager, "62.50")
     invoice = InvoiceFactory(contract=contract, number="INV-2026-07", amount=D("1250.00"))
-    credit_apply_to_invoice(customer=contract.customer, actor=None, invoice=invoice)
+    credits_apply(customer=contract.customer)
     return invoice
 
 

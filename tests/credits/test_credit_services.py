@@ -14,17 +14,15 @@ from credits.selectors import customer_balance, ledger_for, pending_credits_for
 from credits.services import (
     adjustment_decide,
     adjustment_request,
-    credit_apply_to_invoice,
     credit_approve,
     credit_compute,
     credit_reject,
 )
-from tests.support.credit_cases import NOW, contract_with_lines
+from tests.support.credit_cases import NOW
 from tests.support.factories import (
     CustomerUserFactory,
     InvoiceFactory,
     StaffFactory,
-    grant,
 )
 
 D = Decimal
@@ -165,56 +163,6 @@ def test_only_an_account_manager_of_that_customer_may_decide(heretto, who):
     credit.refresh_from_db()
     assert credit.status == Credit.Status.PENDING
     assert not LedgerEntry.objects.exists() and not Balance.objects.exists()
-
-
-# ------------------------------------------------------------------ apply
-
-
-def test_the_balance_goes_to_the_next_open_invoice_as_a_negative_line(heretto, account_manager):
-    paid = InvoiceFactory(contract=heretto, due_on=date(2026, 7, 1), paid_at=NOW)
-    later = InvoiceFactory(contract=heretto, issued_on=date(2026, 8, 1), due_on=date(2026, 8, 31))
-    first = InvoiceFactory(contract=heretto, issued_on=date(2026, 7, 1), due_on=date(2026, 7, 31))
-    (credit,) = credit_compute(contract=heretto, month=JUNE, now=NOW)
-    credit_approve(credit=credit, actor=account_manager)
-    entry = credit_apply_to_invoice(customer=heretto.customer, actor=account_manager)
-    assert (entry.kind, entry.amount) == ("credit_applied", D("-200.00"))
-    assert entry.invoice_line.invoice == first
-    assert (entry.invoice_line.kind, entry.invoice_line.description) == ("credit", "Service credit")
-    first.refresh_from_db(), later.refresh_from_db(), paid.refresh_from_db()
-    assert (first.total, later.total, paid.total) == (D("800.00"), D("1000.00"), D("1000.00"))
-    assert customer_balance(heretto.customer, "USD") == D("0.00")
-    assert credit_apply_to_invoice(customer=heretto.customer, actor=None) is None
-
-
-def test_a_credit_never_takes_an_invoice_below_zero_and_the_rest_stays(heretto, account_manager):
-    grant(heretto, account_manager, "250.00")
-    invoice = InvoiceFactory(contract=heretto, amount=D("100.00"))
-    entry = credit_apply_to_invoice(customer=heretto.customer, actor=None, invoice=invoice)
-    assert entry.amount == D("-100.00")
-    invoice.refresh_from_db()
-    assert invoice.total == D("0.00")
-    assert customer_balance(heretto.customer, "USD") == D("150.00")
-    with pytest.raises(ValidationError, match="nothing left to credit"):
-        credit_apply_to_invoice(customer=heretto.customer, actor=None, invoice=invoice)
-
-
-def test_applying_to_a_paid_or_another_customers_invoice_is_refused(
-    heretto, account_manager, other_customer
-):
-    grant(heretto, account_manager, "50.00")
-    paid = InvoiceFactory(contract=heretto, paid_at=NOW)
-    foreign_contract = contract_with_lines(other_customer, "heretto-ccms", {"Other": "10.00"})
-    foreign = InvoiceFactory(contract=foreign_contract, number="INV-SECRET-1")
-    with pytest.raises(ValidationError, match="already paid"):
-        credit_apply_to_invoice(customer=heretto.customer, actor=None, invoice=paid)
-    with pytest.raises(ValidationError) as refused:
-        credit_apply_to_invoice(customer=heretto.customer, actor=None, invoice=foreign)
-    assert refused.value.message_dict == {"invoice": ["No such invoice for this customer."]}
-    assert "INV-SECRET-1" not in str(refused.value)
-    assert LedgerEntry.objects.filter(kind="credit_applied").count() == 0
-    assert customer_balance(heretto.customer, "USD") == D("50.00")
-    foreign.refresh_from_db()
-    assert foreign.total == D("1000.00") and foreign.lines.count() == 1
 
 
 # ------------------------------------------------------------------ manual adjustments

@@ -12,9 +12,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError, Sum
 from django.test import RequestFactory
 
+from contracts.models import Invoice
 from credits.models import Balance, Credit, LedgerEntry
 from credits.selectors import customer_balance
-from credits.services import credit_apply_to_invoice, ledger_reverse
+from credits.services import credits_apply, ledger_reverse
+from tests.support.credit_cases import NOW
 from tests.support.factories import CustomerUserFactory, InvoiceFactory, grant, make_contract
 
 D = Decimal
@@ -114,13 +116,16 @@ def test_a_reversal_pairs_with_its_entry_to_zero_and_a_second_is_refused(entry, 
     assert LedgerEntry.objects.count() == 2
 
 
-def test_a_reversal_that_would_spend_used_credit_is_refused(entry, account_manager):
+def test_a_reversal_that_would_take_credit_back_from_a_paid_invoice_is_refused(
+    entry, account_manager
+):
     invoice = InvoiceFactory(contract=entry.credit.contract)
-    applied = credit_apply_to_invoice(customer=entry.customer, actor=None, invoice=invoice)
-    with pytest.raises(ValidationError, match="the balance has already been used"):
+    (note,) = credits_apply(customer=entry.customer)
+    Invoice.objects.filter(pk=invoice.pk).update(paid_at=NOW)
+    with pytest.raises(ValidationError, match="paid"):
         ledger_reverse(entry=entry, actor=account_manager, reason="too late")
-    with pytest.raises(ValidationError, match="stays on the invoice"):
-        ledger_reverse(entry=applied, actor=account_manager, reason="undo")
+    with pytest.raises(ValidationError, match="paid"):
+        ledger_reverse(entry=note.entry, actor=account_manager, reason="undo")
     assert LedgerEntry.objects.count() == 2
     assert Balance.objects.get().amount == D("0.00")
 
