@@ -11,7 +11,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from contracts import calendars
+from contracts import calendars, services
 from contracts.models import (
     Calendar,
     CalendarHoliday,
@@ -20,6 +20,7 @@ from contracts.models import (
     CreditBand,
     Customer,
     Invoice,
+    InvoiceLine,
     OpeningInterval,
     PolicyExclusion,
     Service,
@@ -214,6 +215,20 @@ class SLAPolicyAdmin(FrozenWhenInUse, admin.ModelAdmin):
     search_fields = ["code", "name"]
     inlines = [CreditBandInline, PolicyExclusionInline, PolicySeverityInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request, obj, form, change):
+        # The terms as they were, bands and all, before this form writes anything.
+        form.terms_before = (
+            services.policy_terms_snapshot(SLAPolicy.objects.get(pk=obj.pk)) if change else None
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.policy_publication_record(
+            policy=form.instance, before=form.terms_before, actor=request.user
+        )
+
     fieldsets = [
         (
             None,
@@ -251,9 +266,10 @@ class SLAPolicyAdmin(FrozenWhenInUse, admin.ModelAdmin):
                     "credit_cap_pct",
                     "requires_paid_invoices",
                     "credits_expire_on_termination",
-                    "credits_redeemable_for_cash",
+                    "credits_cash_refundable",
                     "credits_sole_remedy",
                     "credit_applies_to",
+                    "credit_invoice_kinds",
                 ]
             },
         ),
@@ -301,6 +317,10 @@ class ContractLineInline(admin.TabularInline):
 
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
+    """Adding writes the rows directly; a change goes through ``contract_change`` (the
+    terms and the service lines at once), so it is audit-logged. The customer and the
+    currency are fixed once the contract exists: its invoices and credits are theirs."""
+
     list_display = [
         "reference",
         "customer",
@@ -314,6 +334,35 @@ class ContractAdmin(admin.ModelAdmin):
     search_fields = ["reference", "customer__name"]
     autocomplete_fields = ["customer"]
     inlines = [ContractLineInline, ContractSeverityInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["customer", "currency"] if obj is not None and obj.pk else []
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+        # A change is written by save_related, with its lines, through the service.
+
+    def save_related(self, request, form, formsets, change):
+        if not change:
+            super().save_related(request, form, formsets, change)
+            return
+        lines = None
+        for formset in formsets:
+            if formset.model is ContractLine:
+                lines = [
+                    (f.cleaned_data["service"], f.cleaned_data["monthly_fee"])
+                    for f in _live_forms(formset)
+                    if f.cleaned_data.get("service") is not None
+                ]
+                # The admin's change message reads these from a saved formset.
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        terms = {k: v for k, v in form.cleaned_data.items() if k in services.CONTRACT_CHANGEABLE}
+        services.contract_change(contract=form.instance, actor=request.user, lines=lines, **terms)
+        form.save_m2m()
+        for formset in formsets:
+            if formset.model is not ContractLine:
+                self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(Customer)
@@ -329,21 +378,128 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
 
 
+class InvoiceLineInline(admin.TabularInline):
+    """Lines are never changed or deleted (the database refuses it): a correction is a
+    new line, written by the credits services."""
+
+    model = InvoiceLine
+    fields = ["kind", "description", "amount", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceAddForm(forms.ModelForm):
+    """A new invoice, validated by the service that records it."""
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "contract",
+            "number",
+            "kind",
+            "period_start",
+            "period_end",
+            "amount",
+            "issued_on",
+            "due_on",
+            "paid_at",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            services.invoice_build(**{name: data.get(name) for name in self.Meta.fields})
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                field = name if name in self.fields else None
+                for message in messages:
+                    self.add_error(field, message)
+        return data
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
+    """Recorded invoices are the billing system's documents: on a change only the payment
+    (``paid_at``) is editable, and it goes through ``invoice_pay`` (audit-logged). A new
+    invoice goes through ``invoice_create``. Invoices are never deleted."""
+
     list_display = [
         "number",
+        "kind",
         "customer",
         "period_start",
         "period_end",
         "amount",
+        "total",
         "currency",
         "due_on",
         "paid_at",
     ]
-    list_filter = ["currency"]
+    list_filter = ["kind", "currency"]
     search_fields = ["number", "customer__name"]
-    autocomplete_fields = ["customer"]
+    inlines = [InvoiceLineInline]
+    change_fields = [
+        "number",
+        "kind",
+        "customer",
+        "contract",
+        "period_start",
+        "period_end",
+        "amount",
+        "total",
+        "currency",
+        "issued_on",
+        "due_on",
+        "paid_at",
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = InvoiceAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return self.change_fields if obj is not None else InvoiceAddForm.Meta.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for f in self.change_fields if f != "paid_at"] if obj is not None else []
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            if "paid_at" in form.changed_data:
+                services.invoice_pay(
+                    invoice=obj, paid_at=form.cleaned_data["paid_at"], actor=request.user
+                )
+            return
+        created = services.invoice_create(
+            actor=request.user, **{name: form.cleaned_data.get(name) for name in form.Meta.fields}
+        )
+        obj.pk, obj.customer_id, obj.currency, obj.total = (
+            created.pk,
+            created.customer_id,
+            created.currency,
+            created.total,
+        )
+        obj._state.adding = False
 
 
 @admin.register(User)

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,7 +39,9 @@ from contracts.serializers import (
     CustomerInputSerializer,
     CustomerSerializer,
     CustomerUpdateInputSerializer,
+    InvoiceConflictSerializer,
     InvoiceInputSerializer,
+    InvoicePaymentInputSerializer,
     InvoiceSerializer,
     PolicyInputSerializer,
     PolicySerializer,
@@ -193,7 +195,11 @@ class PolicyViewSet(mixins.ListModelMixin, BaseViewSet):
         severities = _severity_specs(terms.pop("severities", []))
         existed = api_selectors.policy_version(code=terms["code"], version=terms["version"])
         policy = services.policy_upsert(
-            terms=terms, bands=bands, exclusions=exclusions, severities=severities
+            terms=terms,
+            bands=bands,
+            exclusions=exclusions,
+            severities=severities,
+            actor=request.user,
         )
         return self.respond(policy, _created_or_replaced(existed is not None))
 
@@ -232,6 +238,9 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
 
 
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Invoices come from the billing system: POST records one idempotently by number;
+    PATCH records its payment, the only thing about it that can change."""
+
     queryset = Invoice.objects.prefetch_related("lines")
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
@@ -240,7 +249,38 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
     def get_queryset(self) -> QuerySet[Invoice]:
         return self.scope(super().get_queryset(), customer_field="customer")
 
-    @extend_schema(request=InvoiceInputSerializer, responses={201: InvoiceSerializer})
+    @extend_schema(
+        request=InvoiceInputSerializer,
+        responses={
+            201: OpenApiResponse(InvoiceSerializer, description="Recorded (a new number)."),
+            200: OpenApiResponse(
+                InvoiceSerializer,
+                description="Already recorded with this content: unchanged, or its payment "
+                "(a new paid_at) recorded.",
+            ),
+            409: OpenApiResponse(
+                InvoiceConflictSerializer,
+                description="The number is recorded with other content, which cannot change; "
+                "the body names each differing field.",
+            ),
+        },
+    )
     def create(self, request: Request) -> Response:
-        invoice = services.invoice_create(**self.parse(InvoiceInputSerializer))
-        return self.respond(invoice, status.HTTP_201_CREATED)
+        data = self.parse(InvoiceInputSerializer)
+        try:
+            recorded = services.invoice_record(actor=request.user, **data)
+        except services.InvoiceConflict as conflict:
+            return Response(
+                {"detail": str(conflict), "fields": conflict.fields},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return self.respond(
+            recorded.invoice, status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
+        )
+
+    @extend_schema(request=InvoicePaymentInputSerializer, responses=InvoiceSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        invoice = self.get_object()
+        data = self.parse(InvoicePaymentInputSerializer)
+        invoice = services.invoice_pay(invoice=invoice, paid_at=data["paid_at"], actor=request.user)
+        return self.respond(self.get_queryset().get(pk=invoice.pk))

@@ -53,6 +53,7 @@ class ContractFilter(filters.FilterSet):
 class InvoiceFilter(filters.FilterSet):
     customer = IdFilter(field_name="customer_id")
     contract = IdFilter(field_name="contract_id")
+    kind = filters.ChoiceFilter(choices=Invoice.Kind.choices, help_text="What the invoice bills.")
     paid = filters.BooleanFilter(
         field_name="paid_at", lookup_expr="isnull", exclude=True, help_text="Paid (true) or not."
     )
@@ -65,4 +66,4 @@ class InvoiceFilter(filters.FilterSet):
 
     class Meta:
         model = Invoice
-        fields = ["customer", "contract", "paid", "due_before", "due_after"]
+        fields = ["customer", "contract", "kind", "paid", "due_before", "due_after"]

@@ -202,7 +202,16 @@ class SeveritySerializer(serializers.ModelSerializer):
         return {"value": term.resolution_value, "unit": term.resolution_unit}
 
 
+def _invoice_kinds(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=Invoice.Kind.choices),
+        help_text="The kinds of invoice a credit may be applied to; the first is the default.",
+        **kwargs,
+    )
+
+
 class PolicySerializer(serializers.ModelSerializer):
+    credit_invoice_kinds = _invoice_kinds(read_only=True)
     measurement_calendar = serializers.SlugRelatedField(slug_field="code", read_only=True)
     support_calendar = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True
@@ -222,6 +231,7 @@ class PolicySerializer(serializers.ModelSerializer):
 class PolicyInputSerializer(serializers.ModelSerializer):
     """The same shape as a read policy. Fields come from the model for their types only."""
 
+    credit_invoice_kinds = _invoice_kinds(required=False)
     measurement_calendar = serializers.SlugRelatedField(
         slug_field="code", queryset=Calendar.objects.all()
     )
@@ -330,6 +340,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "number",
+            "kind",
             "customer",
             "contract",
             "period_start",
@@ -346,14 +357,57 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 
 class InvoiceInputSerializer(serializers.Serializer):
+    """An invoice from the billing system. Posting a number again is idempotent: the same
+    content changes nothing, a new ``paid_at`` records the payment, and different content
+    is refused (409) with the differing fields."""
+
     contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.all())
-    number = serializers.CharField()
+    number = serializers.CharField(max_length=50)
+    kind = serializers.ChoiceField(choices=Invoice.Kind.choices, default=Invoice.Kind.SUBSCRIPTION)
+    currency = serializers.CharField(
+        required=False, help_text="Default: the contract's currency (it must be the contract's)."
+    )
     period_start = serializers.DateField()
     period_end = serializers.DateField()
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     issued_on = serializers.DateField()
     due_on = serializers.DateField()
-    paid_at = serializers.DateTimeField(allow_null=True, default=None)
+    paid_at = serializers.DateTimeField(
+        allow_null=True, default=None, help_text="When it was paid; null: not paid (yet)."
+    )
+
+
+class InvoicePaymentInputSerializer(serializers.Serializer):
+    """Only the payment of a recorded invoice can change."""
+
+    paid_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it was paid; null withdraws a recorded payment."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        frozen = sorted(set(self.initial_data) - {"paid_at"})
+        if frozen:
+            raise serializers.ValidationError(
+                {
+                    name: ["An issued invoice cannot change; only paid_at can be set."]
+                    for name in frozen
+                }
+            )
+        return attrs
+
+
+class InvoiceDifferenceSerializer(serializers.Serializer):
+    stored = serializers.CharField(help_text="The recorded value.")
+    sent = serializers.CharField(help_text="The value in the request.")
+
+
+class InvoiceConflictSerializer(serializers.Serializer):
+    """The body of a 409: the invoice exists with other content."""
+
+    detail = serializers.CharField()
+    fields = serializers.DictField(
+        child=InvoiceDifferenceSerializer(), help_text="Each differing field: stored and sent."
+    )
 
 
 class PolicyVersionQuerySerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from contracts.models.organisations import Customer, Service, User
 from contracts.models.policies import (
     CreditBand,
     DowntimeCategory,
+    InvoiceKind,
     PolicyExclusion,
     SeverityTerm,
     SLAPolicy,
@@ -27,6 +28,7 @@ __all__ = [
     "Customer",
     "DowntimeCategory",
     "Invoice",
+    "InvoiceKind",
     "InvoiceLine",
     "OpeningInterval",
     "PolicyExclusion",

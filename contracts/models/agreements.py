@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from contracts.models.organisations import Customer, Service
-from contracts.models.policies import SLAPolicy
+from contracts.models.policies import InvoiceKind, SLAPolicy
 from contracts.models.schedules import Calendar
 from contracts.validators import CURRENCIES, validate_currency
 
@@ -139,9 +139,17 @@ class ContractLine(models.Model):
 
 
 class Invoice(models.Model):
+    """An invoice as the billing system issued it: a snapshot. Once recorded, only its
+    payment (``paid_at``) and its ``total`` (the sum of its lines, as credit lines are
+    added) may change; the database refuses anything else, and any deletion (contracts
+    migration 0006). Its lines are never changed or deleted: a correction is a new line."""
+
+    Kind = InvoiceKind
+
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="invoices")
     number = models.CharField(max_length=50, unique=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.SUBSCRIPTION)
     period_start = models.DateField()
     period_end = models.DateField()
     amount = models.DecimalField(max_digits=14, decimal_places=2)
@@ -181,6 +189,11 @@ class Invoice(models.Model):
                 condition=Q(total__gte=0),
                 name="invoice_total_not_negative",
                 violation_error_message="Credits cannot take an invoice below zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=InvoiceKind.values),
+                name="invoice_known_kind",
+                violation_error_message="Unknown invoice kind.",
             ),
         ]
 

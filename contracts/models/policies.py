@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -20,6 +23,38 @@ class DowntimeCategory(models.TextChoices):
     REPORTING_CONFIG = "reporting_config", "Reporting, configuration or user management"
     SCHEDULED_MAINTENANCE = "scheduled_maintenance", "Scheduled maintenance"
     CUSTOMER_AUTHORIZED = "customer_authorized", "Authorised by the customer (excused)"
+
+
+class InvoiceKind(models.TextChoices):
+    """What an invoice bills (``Invoice.Kind``). Policies say which kinds a credit may go to."""
+
+    SUBSCRIPTION = "subscription", "Subscription services"
+    PROFESSIONAL_SERVICES = "professional_services", "Professional services"
+
+
+def default_credit_invoice_kinds() -> list[str]:
+    return [InvoiceKind.SUBSCRIPTION.value]
+
+
+def validate_invoice_kinds(value: Any) -> None:
+    """A non-empty list of known invoice kinds, each once; the first is the default."""
+    if not isinstance(value, list) or not value:
+        raise ValidationError(
+            'Give at least one invoice kind (the first is the default), e.g. ["subscription"].',
+            code="required",
+        )
+    unknown = [kind for kind in value if kind not in InvoiceKind.values]
+    if unknown:
+        raise ValidationError(
+            "%(unknown)s: not an invoice kind (%(known)s).",
+            code="invalid_choice",
+            params={
+                "unknown": ", ".join(map(str, unknown)),
+                "known": ", ".join(InvoiceKind.values),
+            },
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError("An invoice kind is listed twice.", code="duplicate")
 
 
 class SLAPolicy(models.Model):
@@ -75,9 +110,17 @@ class SLAPolicy(models.Model):
         default=False, help_text="An invoice due before the downtime and still unpaid voids it."
     )
     credits_expire_on_termination = models.BooleanField(default=False)
-    credits_redeemable_for_cash = models.BooleanField(default=False)
+    credits_cash_refundable = models.BooleanField(
+        default=False, help_text="A credit may be paid out in cash; off: it never becomes a payout."
+    )
     credits_sole_remedy = models.BooleanField(default=False)
     credit_applies_to = models.CharField(max_length=300, blank=True)
+    credit_invoice_kinds = models.JSONField(
+        default=default_credit_invoice_kinds,
+        validators=[validate_invoice_kinds],
+        help_text="The kinds of invoice a credit may be applied to, the default first, e.g. "
+        '["subscription", "professional_services"].',
+    )
     # The contract's own words, quoted in every credit's working.
     credit_clause = models.TextField(blank=True)
     credit_cap_clause = models.TextField(blank=True)

@@ -1,28 +1,48 @@
-"""Contracts with their service lines, and invoices."""
+"""Contracts with their service lines.
+
+A contract's money inputs (its monthly fees, its policy version, its dates and its
+termination) change only through ``contract_change``, which writes the audit log's
+before and after.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from audit.services import audit_record, changed
 from contracts.models import (
     Calendar,
     Contract,
     ContractLine,
     Customer,
-    Invoice,
-    InvoiceLine,
     Service,
     SeverityTerm,
     SLAPolicy,
+    User,
 )
 from contracts.services._common import _clean, _decimal, _terms
 from contracts.services.policies import SeveritySpec, _severity_row
 from contracts.terms import check_severities
+from slaportal import roles
+
+
+def _line_list(lines: Iterable[tuple[Service, Any]]) -> list[tuple[Service, Decimal]]:
+    line_list = [(service, _decimal(fee, "lines")) for service, fee in lines]
+    if not line_list:
+        raise ValidationError({"lines": ["A contract needs at least one service line."]})
+    services = [s.pk for s, _ in line_list]
+    if len(set(services)) != len(services):
+        raise ValidationError({"lines": ["A service appears on two lines."]})
+    for service, fee in line_list:
+        if fee < 0:
+            raise ValidationError({"lines": [f"The fee for {service} cannot be negative."]})
+    return line_list
 
 
 @transaction.atomic
@@ -51,19 +71,12 @@ def contract_create(
     if end_date is not None and start_date is not None and end_date < start_date:
         raise ValidationError({"end_date": ["The contract cannot end before it starts."]})
     _clean(contract)
-    line_list = [(service, _decimal(fee, "lines")) for service, fee in lines]
-    if not line_list:
-        raise ValidationError({"lines": ["A contract needs at least one service line."]})
-    services = [s.pk for s, _ in line_list]
-    if len(set(services)) != len(services):
-        raise ValidationError({"lines": ["A service appears on two lines."]})
+    line_list = _line_list(lines)
     severity_list = list(severities)
     _terms("severities", check_severities, [s.severity for s in severity_list])
     contract.save()
     rows = [ContractLine(contract=contract, service=s, monthly_fee=fee) for s, fee in line_list]
     for row in rows:
-        if row.monthly_fee < 0:
-            raise ValidationError({"lines": [f"The fee for {row.service} cannot be negative."]})
         _clean(row, exclude=["contract"], prefix="lines")
     ContractLine.objects.bulk_create(rows)
     severity_rows = [_severity_row(s, contract=contract) for s in severity_list]
@@ -73,43 +86,99 @@ def contract_create(
     return contract
 
 
+# What ``contract_change`` may change; the customer and the currency are fixed (the
+# invoices and the ledger are the customer's, in that currency).
+CONTRACT_CHANGEABLE = (
+    "reference",
+    "policy",
+    "start_date",
+    "end_date",
+    "terminated_on",
+    "support_calendar",
+)
+
+
+def _require_contract_staff(actor: User | None, customer: Customer) -> None:
+    """An administrator, or an account manager of this customer."""
+    allowed = actor is not None and (
+        roles.has_role(actor, roles.ADMIN)
+        or (
+            roles.has_role(actor, roles.ACCOUNT_MANAGER)
+            and customer.account_managers.filter(pk=actor.pk).exists()
+        )
+    )
+    if not allowed:
+        raise PermissionDenied(
+            "Only this customer's account manager or an administrator may change its contracts."
+        )
+
+
+def _audited(contract: Contract) -> dict[str, Any]:
+    """The contract's money inputs as the audit log compares them, a fee per service."""
+    fields: dict[str, Any] = {
+        "reference": contract.reference,
+        "policy": f"{contract.policy.code} v{contract.policy.version}",
+        "start_date": contract.start_date,
+        "end_date": contract.end_date,
+        "terminated_on": contract.terminated_on,
+        "support_calendar": contract.support_calendar.code if contract.support_calendar else None,
+    }
+    for line in contract.lines.select_related("service").order_by("service__name"):
+        fields[f"monthly_fee[{line.service.name}]"] = f"{line.monthly_fee:.2f}"
+    return fields
+
+
 @transaction.atomic
-def invoice_create(
+def contract_change(
     *,
     contract: Contract,
-    number: str,
-    period_start: date,
-    period_end: date,
-    amount: Any,
-    issued_on: date,
-    due_on: date,
-    paid_at=None,
-) -> Invoice:
-    invoice = Invoice(
-        customer=contract.customer,
-        contract=contract,
-        number=number,
-        period_start=period_start,
-        period_end=period_end,
-        amount=_decimal(amount, "amount"),
-        total=_decimal(amount, "amount"),
-        currency=contract.currency,
-        issued_on=issued_on,
-        due_on=due_on,
-        paid_at=paid_at,
-    )
-    if period_start and period_end and period_end < period_start:
-        raise ValidationError({"period_end": ["The period cannot end before it starts."]})
-    if issued_on and due_on and due_on < issued_on:
-        raise ValidationError({"due_on": ["An invoice cannot fall due before it is issued."]})
-    if invoice.amount < 0:
-        raise ValidationError({"amount": ["An invoice amount cannot be negative."]})
-    _clean(invoice)
-    invoice.save()
-    InvoiceLine.objects.create(
-        invoice=invoice,
-        kind=InvoiceLine.Kind.CHARGE,
-        amount=invoice.amount,
-        description=f"Services {period_start:%d %b %Y} – {period_end:%d %b %Y}",
-    )
-    return invoice
+    actor: User | None,
+    lines: Iterable[tuple[Service, Any]] | None = None,
+    reason: str = "",
+    **changes: Any,
+) -> Contract:
+    """Change a contract's terms (``CONTRACT_CHANGEABLE``) and, when ``lines`` is given, its service
+    lines as a whole (fees changed in place, services added and removed). One audit entry
+    lists every changed input before and after; no change, no entry."""
+    locked = Contract.objects.select_for_update().select_related("customer").get(pk=contract.pk)
+    _require_contract_staff(actor, locked.customer)
+    unknown = sorted(set(changes) - set(CONTRACT_CHANGEABLE))
+    if unknown:
+        raise ValidationError({name: ["This cannot be changed on a contract."] for name in unknown})
+    before = _audited(locked)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    if locked.end_date is not None and locked.start_date and locked.end_date < locked.start_date:
+        raise ValidationError({"end_date": ["The contract cannot end before it starts."]})
+    if (
+        locked.terminated_on is not None
+        and locked.start_date
+        and locked.terminated_on < locked.start_date
+    ):
+        raise ValidationError(
+            {"terminated_on": ["The contract cannot be terminated before it starts."]}
+        )
+    _clean(locked)
+    line_list = None if lines is None else _line_list(lines)
+    locked.save()
+    if line_list is not None:
+        current = {row.service_id: row for row in locked.lines.all()}
+        wanted = {service.pk: (service, fee) for service, fee in line_list}
+        locked.lines.exclude(service_id__in=wanted).delete()
+        for service_id, (service, fee) in wanted.items():
+            row = current.get(service_id) or ContractLine(contract=locked, service=service)
+            if row.pk is None or row.monthly_fee != fee:
+                row.monthly_fee = fee
+                _clean(row, exclude=["contract"], prefix="lines")
+                row.save()
+    differences = changed(before, _audited(locked))
+    if differences:
+        audit_record(
+            actor=actor,
+            action="contract.change",
+            obj=locked,
+            changes=differences,
+            reason=reason,
+            label=f"Contract {locked.reference} ({locked.customer})",
+        )
+    return locked

@@ -10,11 +10,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.services import audit_record, changed
 from contracts.models import (
     CreditBand,
     PolicyExclusion,
     SeverityTerm,
     SLAPolicy,
+    User,
 )
 from contracts.services._common import _clean, _decimal, _terms
 from contracts.terms import Band, check_bands, check_severities
@@ -61,11 +63,14 @@ def policy_upsert(
     bands: Iterable[Any] = (),
     exclusions: Iterable[ExclusionSpec] = (),
     severities: Iterable[SeveritySpec] = (),
+    actor: User | None = None,
 ) -> SLAPolicy:
     """Create a policy version, or rewrite it while no contract uses it.
 
     ``terms`` holds the SLAPolicy field values (``code`` and ``version`` identify it).
     A version that contracts already point at is frozen: changing it needs a new version.
+    A new version of a policy, or a rewritten one, is audit-logged (``actor`` None: the
+    system, e.g. the catalog loader).
     """
     known = {f.name for f in SLAPolicy._meta.concrete_fields} - {"id"}
     unknown = sorted(set(terms) - known)
@@ -91,6 +96,7 @@ def policy_upsert(
     if len(set(categories)) != len(categories):
         raise ValidationError({"exclusions": ["A category is excluded twice."]})
 
+    stored = None
     if existing:
         incoming = policy_terms_snapshot(policy, band_list, exclusion_list, severity_list)
         stored = policy_terms_snapshot(SLAPolicy.objects.get(pk=policy.pk))
@@ -129,7 +135,37 @@ def policy_upsert(
     CreditBand.objects.bulk_create(band_rows)
     PolicyExclusion.objects.bulk_create(exclusion_rows)
     SeverityTerm.objects.bulk_create(severity_rows)
+    policy_publication_record(policy=policy, before=stored, actor=actor)
     return policy
+
+
+def policy_publication_record(
+    *, policy: SLAPolicy, before: dict[str, Any] | None, actor: User | None
+) -> None:
+    """Audit a policy version just written: ``before`` is its terms as they were
+    (``policy_terms_snapshot``) when it was rewritten, None when it is new. A new version
+    is compared with the policy's version before it, so the entry says what the new
+    version changes ("policy.publish"); the first version of a new policy changes no
+    one's terms and writes no entry. A rewrite records what it changed ("policy.change")."""
+    action = "policy.change"
+    if before is None:
+        others = SLAPolicy.objects.filter(code=policy.code).exclude(pk=policy.pk)
+        previous = (
+            others.filter(version__lt=policy.version).order_by("-version").first()
+            or others.order_by("version").first()
+        )
+        if previous is None:
+            return
+        action, before = "policy.publish", policy_terms_snapshot(previous)
+    differences = changed(before, policy_terms_snapshot(policy))
+    if differences:
+        audit_record(
+            actor=actor,
+            action=action,
+            obj=policy,
+            changes=differences,
+            label=f"SLA policy {policy.code} v{policy.version}",
+        )
 
 
 def _severity_row(spec: SeveritySpec, **owner: Any) -> SeverityTerm:
@@ -149,7 +185,7 @@ def _severity_row(spec: SeveritySpec, **owner: Any) -> SeverityTerm:
 def _plain(field: Any, value: Any) -> Any:
     """A field value as a JSON-ready, canonical value (Decimals at the field's scale)."""
     value = field.to_python(value)
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or isinstance(value, (bool, int, str, list)):
         return value
     if isinstance(value, Decimal):
         return str(value.quantize(Decimal(1).scaleb(-field.decimal_places)))

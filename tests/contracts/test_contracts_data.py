@@ -254,6 +254,7 @@ def _policy_post(calendar: Calendar, bands: list[tuple[str, str, str]]):
         "credit_multiplier": "",
         "credit_cap_pct": "",
         "credit_applies_to": "",
+        "credit_invoice_kinds": '["subscription"]',
         "support_calendar": str(calendar.pk),
         "support_language": "",
         "support_channels": "",

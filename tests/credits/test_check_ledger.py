@@ -1,14 +1,19 @@
 """``manage.py check_ledger``: balances equal their ledger entries, invoice totals equal
-their lines; a deliberately broken fixture makes it fail, naming the first mismatch."""
+their lines, an invoice's customer is its contract's; a deliberately broken fixture makes
+it fail, naming the first mismatch."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from importlib import import_module
 from io import StringIO
 
 import pytest
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
 
 from contracts.models import Invoice
 from credits.models import Balance
@@ -16,6 +21,36 @@ from credits.services import credit_apply_to_invoice
 from tests.support.factories import CustomerFactory, InvoiceFactory, grant, make_contract
 
 D = Decimal
+
+
+@contextmanager
+def invoice_guard_lifted() -> Iterator[None]:
+    """The database refuses a total that is not the sum of the lines and any change of an
+    invoice's customer (contracts migration 0006), so a broken invoice can only be made
+    with its triggers out of the way, for this test's own transaction. SQLite: drop them
+    and create them again afterwards. PostgreSQL: ``SET LOCAL session_replication_role =
+    replica`` (the test database's role is a superuser) skips ordinary triggers until it
+    is reset, or until the test's transaction is rolled back."""
+    migration = import_module("contracts.migrations.0006_invoice_immutable")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for statement in migration.SQLITE_DOWN:
+                cursor.execute(statement)
+        else:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        try:
+            yield
+        finally:
+            if connection.vendor == "sqlite":
+                for statement in migration.sqlite_sql(Invoice):
+                    cursor.execute(statement)
+            else:
+                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+
+
+def _break(number: str, **changes) -> None:
+    with invoice_guard_lifted():
+        Invoice.objects.filter(number=number).update(**changes)
 
 
 @pytest.fixture
@@ -56,14 +91,35 @@ def test_a_balance_that_disagrees_with_its_entries_fails_naming_the_customer(boo
 
 
 def test_an_invoice_total_that_disagrees_with_its_lines_fails_naming_the_invoice(books):
-    Invoice.objects.filter(number="INV-B").update(total=D("999.00"))
+    _break("INV-B", total=D("999.00"))
     with pytest.raises(CommandError, match=r"invoice INV-B: total 999.00 USD != sum of its lines"):
         _check()
 
 
+def test_an_invoice_billed_to_another_customer_than_its_contract_s_fails_naming_both(books):
+    stranger = CustomerFactory(name="Stranger Ltd")
+    _break("INV-B", customer=stranger)
+    with pytest.raises(CommandError) as failed:
+        _check()
+    message = str(failed.value)
+    assert "invoice INV-B: customer 'Stranger Ltd' is not the customer of its contract" in message
+    assert f"C-TEST-1 ({books.name!r})" in message
+
+
+def test_the_database_itself_refuses_the_broken_invoices_these_checks_look_for(books):
+    # Without the triggers lifted: what check_ledger looks for cannot be written today.
+    for changes, refusal in (
+        ({"total": D("999.00")}, "an invoice total must equal the sum of its lines"),
+        ({"customer": CustomerFactory()}, "an issued invoice cannot change"),
+    ):
+        with pytest.raises(IntegrityError, match=refusal), transaction.atomic():
+            Invoice.objects.filter(number="INV-B").update(**changes)
+    assert "Ledger OK" in _check()
+
+
 def test_the_first_mismatch_is_named_and_every_one_is_listed(books):
-    Invoice.objects.filter(number="INV-A").update(total=D("5.00"))
-    Invoice.objects.filter(number="INV-B").update(total=D("5.00"))
+    _break("INV-A", total=D("5.00"))
+    _break("INV-B", total=D("5.00"))
     stderr = StringIO()
     with pytest.raises(CommandError) as failed:
         call_command("check_ledger", stdout=StringIO(), stderr=stderr)
