@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 
 from contracts.models import Invoice
 from credits.models import Balance
-from credits.services import credit_apply_to_invoice
+from credits.services import credits_apply
 from tests.support.factories import CustomerFactory, InvoiceFactory, grant, make_contract
 
 D = Decimal
@@ -60,7 +60,7 @@ def books(customer, account_manager):
     contract = make_contract(customer)
     grant(contract, account_manager, "300.00")
     applied = InvoiceFactory(contract=contract, number="INV-A", amount=D("120.00"))
-    credit_apply_to_invoice(customer=customer, actor=None, invoice=applied)
+    credits_apply(customer=customer)
     InvoiceFactory(contract=contract, number="INV-B")
     return customer
 

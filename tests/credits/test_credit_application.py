@@ -238,9 +238,17 @@ def test_a_lower_revision_takes_back_only_the_difference(heretto, account_manage
 def test_a_higher_revision_adds_the_difference_to_the_invoice(heretto, account_manager):
     invoice = _invoice(heretto)
     first = grant(heretto, account_manager, "200.00")
-    revised = pending_credit(heretto, "275.00")
-    Credit.objects.filter(pk=revised.pk).update(revision=2)
-    revised.refresh_from_db()
+    revised = Credit.objects.create(
+        contract=heretto,
+        service=first.service,
+        month=first.month,
+        revision=2,
+        amount=D("275.00"),
+        currency="USD",
+        availability_pct=D("99.1"),
+        working={},
+        status=Credit.Status.PENDING,
+    )
     credit_approve(credit=revised, actor=account_manager)
     invoice.refresh_from_db()
     assert invoice.total == D("725.00")

@@ -40,7 +40,8 @@ def test_credits_expire_when_every_contract_has_terminated_run_twice(balto, acco
     entry = ledger_for(balto.customer).last()
     assert (entry.kind, entry.amount) == ("credit_expired", D("-100.00"))
     assert (
-        entry.description == f"Credits expired: contract {balto.reference} terminated on 2026-07-31"
+        entry.description
+        == f"Credit expired (Balto Platform 2026-06): contract {balto.reference} terminated on 2026-07-31"
     )
     assert customer_balance(balto.customer, "USD") == D("0.00")
 
