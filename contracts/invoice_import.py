@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -135,7 +135,7 @@ def _parse_paid_at(text: str) -> datetime | None:
         ) from None
     if value.tzinfo is None:
         raise ValidationError(f"{text!r} has no UTC offset (e.g. 2026-02-10T09:30:00+00:00).")
-    return value
+    return value.astimezone(UTC)
 
 
 def _arguments(
