@@ -168,13 +168,14 @@ def demo_build(*, today: date | None = None) -> list[DemoLogin]:
 
 
 def _demo_invoices(contract: Contract, start: date, today: date) -> None:
-    """Monthly invoices in advance; the latest one of the multiplier customer is unpaid."""
+    """Monthly invoices in advance, each paid on the 10th of its month except the current
+    month's, which is open: an approved credit goes on it by a credit note."""
     month = start
     total = sum(line.monthly_fee for line in contract.lines.all())
     number = 1
     while month <= today:
         following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        unpaid = contract.policy.requires_paid_invoices and following > today
+        unpaid = following > today  # the current month's
         invoice_create(
             contract=contract,
             number=f"{contract.reference}-{number:03d}",
