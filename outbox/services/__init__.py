@@ -18,7 +18,11 @@ from outbox.services.endpoints import (
     webhook_endpoint_update,
     webhook_replay,
 )
-from outbox.services.webhooks import webhook_deliver, webhook_dispatch_overdue, webhook_emit
+from outbox.services.webhooks import (
+    webhook_deliver,
+    webhook_dispatch_overdue,
+    webhook_emit,
+)
 
 __all__ = [
     "OVERDUE_AFTER",
