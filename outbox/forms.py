@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from outbox.models import WebhookDelivery
+from outbox.services.endpoints import url_problem
 from outbox.webhooks import registered_events
 
 
@@ -30,6 +31,13 @@ class EndpointForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["events"].choices = event_choices()
+
+    def clean_url(self) -> str:
+        # The service checks it too; here so it shows alongside the other fields' errors.
+        url = self.cleaned_data["url"].strip()
+        if problem := url_problem(url):
+            raise ValidationError(problem)
+        return url
 
 
 class EndpointEditForm(EndpointForm):

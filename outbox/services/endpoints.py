@@ -30,6 +30,17 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def url_problem(url: str) -> str | None:
+    """What is wrong with a webhook URL, or None: it must be http(s) and fit the column."""
+    if len(url) > 500:
+        return "Keep the URL to 500 characters."
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        return "Give an http:// or https:// URL."
+    return None
+
+
 def _require_admin(actor) -> None:
     if not roles.has_role(actor, roles.ADMIN):
         raise PermissionDenied("Only administrators manage webhooks.")
@@ -38,10 +49,8 @@ def _require_admin(actor) -> None:
 def _clean(url: str, events: Sequence[str], description: str) -> tuple[str, list[str], str]:
     errors: dict[str, list[str]] = {}
     url = (url or "").strip()
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        errors["url"] = ["Give an http:// or https:// URL."]
+    if problem := url_problem(url):
+        errors["url"] = [problem]
     known = registered_events()
     chosen = list(dict.fromkeys(events or ()))
     unknown = [e for e in chosen if e not in known]
@@ -52,8 +61,6 @@ def _clean(url: str, events: Sequence[str], description: str) -> tuple[str, list
     description = " ".join((description or "").split())
     if len(description) > 200:
         errors["description"] = ["Keep the description to 200 characters."]
-    if len(url) > 500:
-        errors["url"] = ["Keep the URL to 500 characters."]
     if errors:
         raise ValidationError(errors)
     return url, sorted(chosen), description
