@@ -207,7 +207,15 @@ SPECTACULAR_SETTINGS = {
         "TicketChannelEnum": "tickets.models.Channel",
         "TicketEventKindEnum": "tickets.models.TicketEvent.Kind",
         "TicketClockStateEnum": "tickets.serializers.CLOCK_STATES",
+        # Named here since the webhook payloads (x-webhooks) add more fields called "kind".
+        "CreditNoteKindEnum": "credits.models.CreditNote.Kind",
+        "InvoiceKindEnum": "contracts.models.InvoiceKind",
     },
+    # The webhook payloads (x-webhooks), then drf-spectacular's default enum naming.
+    "POSTPROCESSING_HOOKS": [
+        "outbox.openapi.webhook_components",
+        "drf_spectacular.hooks.postprocess_schema_enums",
+    ],
 }
 
 # Security. Everything defaults to the safe value whenever DEBUG is off; a

@@ -104,6 +104,8 @@ def test_a_due_retry_claimed_by_two_workers_is_sent_once(
     assert webhook_deliver(delivery_id=delivery.pk).status == "pending"
     webhook_receiver.delay = 0.5
     later = frozen_now + timedelta(seconds=30)
-    results = run_concurrently(lambda _: webhook_deliver(delivery_id=delivery.pk, now=later).status, 3)
+    results = run_concurrently(
+        lambda _: webhook_deliver(delivery_id=delivery.pk, now=later).status, 3
+    )
     assert sorted(results) == ["delivered", "skipped", "skipped"], results
     assert len(webhook_receiver.received) == 2
