@@ -15,18 +15,8 @@ from rest_framework import serializers
 
 from contracts.models import InvoiceLine
 from credits.models import Credit, CreditNote
-
-try:  # TEMPORARY until the outbox's webhooks land
-    from outbox.webhooks import register_event
-
-    from outbox.services import webhook_emit
-except ImportError:  # pragma: no cover
-
-    def webhook_emit(**kwargs):
-        return 0
-
-    def register_event(*args, **kwargs):
-        return None
+from outbox.services import webhook_emit
+from outbox.webhooks import register_event
 
 
 class CustomerRefSerializer(serializers.Serializer):

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class OutboxConfig(AppConfig):
     name = "outbox"
-    verbose_name = "Outbox (e-mail)"
+    verbose_name = "Outbox (e-mail and webhooks)"

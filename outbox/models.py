@@ -1,4 +1,5 @@
-"""Outgoing e-mail: one row per message, sent once by ``outbox.tasks.outbox_send``.
+"""Outgoing e-mail and webhooks: one row per message (per endpoint, for a webhook), sent
+once by a task (``outbox.tasks.outbox_send``, ``outbox.tasks.webhook_send``).
 
 A message is queued in the same transaction as the business change that causes it,
 so a rolled-back change sends nothing; ``dedupe_key`` is unique, so the same
@@ -89,3 +90,102 @@ class OutboxAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class WebhookEndpoint(models.Model):
+    """A billing system's URL that receives the events it subscribed to, signed with its
+    own secret (Standard Webhooks: ``whsec_`` + base64 of random bytes)."""
+
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(max_length=100)
+    events = models.JSONField(default=list, help_text="Names of the subscribed events.")
+    is_active = models.BooleanField(default=True)
+    deactivated_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(secret__startswith="whsec_"),
+                name="webhook_endpoint_secret_form",
+                violation_error_message="A webhook secret starts with whsec_.",
+            ),
+            models.CheckConstraint(
+                condition=Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="webhook_endpoint_http_url",
+                violation_error_message="A webhook URL is http or https.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description or self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: written in the transaction of the change, sent by a
+    task, retried with backoff. ``message_id`` stays the same across retries and replays,
+    so a receiver can drop a duplicate."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    event = models.CharField(max_length=100)
+    message_id = models.CharField(max_length=100)
+    payload = models.JSONField(help_text="The body sent: {type, timestamp, data}.")
+    dedupe_key = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_response = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_pending_idx",
+                condition=Q(status="pending"),
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "dedupe_key"], name="webhook_delivery_once_per_endpoint"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "delivered", "failed"]),
+                name="webhook_known_status",
+                violation_error_message="Unknown webhook delivery status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="delivered", delivered_at__isnull=False)
+                | (~Q(status="delivered") & Q(delivered_at__isnull=True)),
+                name="webhook_delivered_at_iff_delivered",
+                violation_error_message="Only a delivered webhook has a delivery time.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(dedupe_key=""),
+                name="webhook_dedupe_key_not_blank",
+                violation_error_message="Give the webhook a dedupe key.",
+            ),
+            models.CheckConstraint(
+                condition=Q(message_id__startswith="msg_"),
+                name="webhook_message_id_form",
+                violation_error_message="A webhook message id starts with msg_.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint} ({self.status})"

@@ -1,4 +1,5 @@
-"""Thin Celery tasks: send one queued e-mail; re-dispatch the overdue ones."""
+"""Thin Celery tasks: send one queued e-mail or webhook delivery; re-dispatch the overdue
+ones."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from outbox.services import outbox_deliver, outbox_dispatch_overdue
+from outbox.services import (
+    outbox_deliver,
+    outbox_dispatch_overdue,
+    webhook_deliver,
+    webhook_dispatch_overdue,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,4 +46,33 @@ def outbox_flush() -> int:
     dispatched = outbox_dispatch_overdue()
     if dispatched:
         log.info("outbox: re-dispatched %s overdue message(s)", dispatched)
+    return dispatched
+
+
+# Retried like outbox_send; the delivery is claimed under a row lock and marked delivered
+# in that transaction, so a retry finds it delivered.
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def webhook_send(delivery_id: int) -> str:
+    """POST one webhook delivery (idempotent: a delivered or failed one is left alone).
+
+    A failed attempt schedules the next after its backoff; in eager mode the countdown
+    would be ignored, so there ``webhook_flush`` sends the retry once it is due.
+    """
+    result = webhook_deliver(delivery_id=delivery_id)
+    if result.retry_in is not None and not webhook_send.app.conf.task_always_eager:
+        webhook_send.apply_async(args=[delivery_id], countdown=result.retry_in.total_seconds())
+    return result.status
+
+
+@shared_task
+def webhook_flush() -> int:
+    """Every few minutes: dispatch the pending deliveries that are due (lost tasks)."""
+    dispatched = webhook_dispatch_overdue()
+    if dispatched:
+        log.info("webhooks: re-dispatched %s due delivery(ies)", dispatched)
     return dispatched

@@ -45,6 +45,15 @@ SCHEDULES = [
         description="Every 5 minutes: send again the pending e-mail whose own task was lost.",
     ),
     Schedule(
+        name="outbox: send due webhook deliveries",
+        task="outbox.tasks.webhook_flush",
+        minute="*/5",
+        hour="*",
+        timezone="UTC",
+        description="Every 5 minutes: send the pending webhook deliveries that are due (a "
+        "retry whose task was lost, or a first attempt whose dispatch failed).",
+    ),
+    Schedule(
         name="statements: issue the statements of every month that has ended",
         task="statements.tasks.statements_tick_task",
         minute="5",

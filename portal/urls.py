@@ -38,5 +38,6 @@ urlpatterns = [
     path("", include("credits.urls")),
     path("", include("statements.urls")),
     path("", include("audit.urls")),
+    path("", include("outbox.urls")),
     path("", include("status.urls")),
 ]

@@ -19,6 +19,7 @@ from django.utils import timezone
 from contracts import selectors as contract_selectors
 from contracts.selectors import contracts_for_customer
 from credits.selectors import customer_balances
+from outbox.models import WebhookDelivery, WebhookEndpoint
 from portal import selectors
 from portal.charts import SEVERITIES, attainment_chart
 from slaportal import roles
@@ -127,7 +128,11 @@ def backoffice_home(request: HttpRequest) -> HttpResponse:
         }
         for model, label, description in BACKOFFICE_SECTIONS
     ]
-    return render(request, "backoffice/home.html", {"sections": sections})
+    webhooks = {
+        "endpoints": WebhookEndpoint.objects.filter(is_active=True).count(),
+        "failed": WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count(),
+    }
+    return render(request, "backoffice/home.html", {"sections": sections, "webhooks": webhooks})
 
 
 def _admin_url(name: str) -> str | None:

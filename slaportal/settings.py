@@ -208,7 +208,15 @@ SPECTACULAR_SETTINGS = {
         "TicketChannelEnum": "tickets.models.Channel",
         "TicketEventKindEnum": "tickets.models.TicketEvent.Kind",
         "TicketClockStateEnum": "tickets.serializers.CLOCK_STATES",
+        # Named here since the webhook payloads (x-webhooks) add more fields called "kind".
+        "CreditNoteKindEnum": "credits.models.CreditNote.Kind",
+        "InvoiceKindEnum": "contracts.models.InvoiceKind",
     },
+    # The webhook payloads (x-webhooks), then drf-spectacular's default enum naming.
+    "POSTPROCESSING_HOOKS": [
+        "outbox.openapi.webhook_components",
+        "drf_spectacular.hooks.postprocess_schema_enums",
+    ],
 }
 
 # Security. Everything defaults to the safe value whenever DEBUG is off; a
@@ -270,6 +278,13 @@ TICKET_ATTACHMENT_TYPES = {
 OUTBOX_MAX_ATTEMPTS = env.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 OUTBOX_MAX_BACKOFF_SECONDS = env.integer("OUTBOX_MAX_BACKOFF_SECONDS", 3600, minimum=1)
 OUTBOX_RETRY_BASE_SECONDS = env.integer("OUTBOX_RETRY_BASE_SECONDS", 60, minimum=1)
+# Webhooks: a failed delivery (4xx, 5xx, timeout, connection error) is retried after
+# 30 s × 2^(attempts − 1), at most WEBHOOK_MAX_BACKOFF_SECONDS, until WEBHOOK_MAX_ATTEMPTS;
+# a 410 Gone fails it at once and deactivates the endpoint.
+WEBHOOK_MAX_ATTEMPTS = env.integer("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = env.integer("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+WEBHOOK_MAX_BACKOFF_SECONDS = env.integer("WEBHOOK_MAX_BACKOFF_SECONDS", 3600, minimum=1)
+WEBHOOK_TIMEOUT_SECONDS = env.integer("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 # Where e-mails send people (links to the portal).
 PORTAL_URL = env.string("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 

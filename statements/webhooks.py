@@ -7,15 +7,10 @@ from datetime import datetime
 
 from rest_framework import serializers
 
-from credits.webhooks import CustomerRefSerializer, webhook_emit
+from credits.webhooks import CustomerRefSerializer
+from outbox.services import webhook_emit
+from outbox.webhooks import register_event
 from statements.models import Statement
-
-try:  # TEMPORARY until the outbox's webhooks land
-    from outbox.webhooks import register_event
-except ImportError:  # pragma: no cover
-
-    def register_event(*args, **kwargs):
-        return None
 
 
 class StatementPayloadSerializer(serializers.Serializer):

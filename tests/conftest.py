@@ -41,7 +41,11 @@ from tests.support.requirements import (
 
 # Playwright fixtures (browser, page) for the browser tests; listed here, once, so pytest
 # loads and assert-rewrites the module before any test module imports its helpers.
-pytest_plugins = ["tests.support.browser", "tests.support.smtp"]
+pytest_plugins = [
+    "tests.support.browser",
+    "tests.support.smtp",
+    "tests.support.webhook_receiver",
+]
 # Helper modules with asserts of their own get pytest's assert messages too.
 pytest.register_assert_rewrite("tests.support.page_helpers")
 

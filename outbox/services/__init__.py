@@ -1,0 +1,44 @@
+"""The outbox's services: e-mail (``email``), webhook events and their delivery
+(``webhooks``), and the administration of webhook endpoints (``endpoints``)."""
+
+from outbox.services.email import (
+    OVERDUE_AFTER,
+    Delivery,
+    OutboxFile,
+    backoff,
+    is_temporary,
+    outbox_deliver,
+    outbox_dispatch_overdue,
+    outbox_enqueue,
+)
+from outbox.services.endpoints import (
+    webhook_endpoint_create,
+    webhook_endpoint_deactivate,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+    webhook_replay,
+)
+from outbox.services.webhooks import (
+    webhook_deliver,
+    webhook_dispatch_overdue,
+    webhook_emit,
+)
+
+__all__ = [
+    "OVERDUE_AFTER",
+    "Delivery",
+    "OutboxFile",
+    "backoff",
+    "is_temporary",
+    "outbox_deliver",
+    "outbox_dispatch_overdue",
+    "outbox_enqueue",
+    "webhook_deliver",
+    "webhook_dispatch_overdue",
+    "webhook_emit",
+    "webhook_endpoint_create",
+    "webhook_endpoint_deactivate",
+    "webhook_endpoint_rotate_secret",
+    "webhook_endpoint_update",
+    "webhook_replay",
+]
