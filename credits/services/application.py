@@ -174,6 +174,7 @@ def _details(credit: Credit, invoice: Invoice, total_before: Decimal) -> dict:
                 # The multiplier SLA: credits "cannot be exchanged into a cash amount";
                 # the note says so.
                 "cash_refundable": policy.credits_cash_refundable,
+                "credit_applies_to": policy.credit_applies_to,
             },
         },
         "clauses": clause,
