@@ -67,9 +67,7 @@ def _list(request: HttpRequest, notes, *, staff: bool) -> HttpResponse:
 
 @customer_required
 def customer_note_list(request: HttpRequest) -> HttpResponse:
-    return _list(
-        request, selectors.credit_notes_for_customer(request.user.customer), staff=False
-    )
+    return _list(request, selectors.credit_notes_for_customer(request.user.customer), staff=False)
 
 
 @customer_required

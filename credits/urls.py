@@ -23,7 +23,9 @@ urlpatterns = [
         name="portal-credit-note-pdf",
     ),
     path("am/credits/notes/", note_views.staff_note_list, name="am-credit-notes"),
-    path("am/credits/notes/<int:note_id>/pdf/", note_views.staff_note_pdf, name="am-credit-note-pdf"),
+    path(
+        "am/credits/notes/<int:note_id>/pdf/", note_views.staff_note_pdf, name="am-credit-note-pdf"
+    ),
     path(
         "am/credits/notes/<int:note_id>/rerender/",
         note_views.staff_note_rerender,

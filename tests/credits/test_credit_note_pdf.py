@@ -50,9 +50,7 @@ def test_a_multiplier_credit_note_says_it_is_not_redeemable_for_cash(balto, acco
     assert "not redeemable for cash" in text
 
 
-def test_a_reversal_is_its_own_numbered_note_that_references_the_first(
-    heretto, account_manager
-):
+def test_a_reversal_is_its_own_numbered_note_that_references_the_first(heretto, account_manager):
     first = applied_note(heretto, account_manager)
     reversal = reversal_of(first, account_manager)
     text = _text(reversal)

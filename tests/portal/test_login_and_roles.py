@@ -29,7 +29,15 @@ ROLE_HOMES = {
 }
 NAV = {
     "customer_user": ["Home", "Tickets", "Credits", "Credit notes", "Invoices", "Statements"],
-    "customer_admin": ["Home", "Tickets", "Credits", "Credit notes", "Invoices", "Statements", "People"],
+    "customer_admin": [
+        "Home",
+        "Tickets",
+        "Credits",
+        "Credit notes",
+        "Invoices",
+        "Statements",
+        "People",
+    ],
     "agent": ["Queue"],
     "operations": ["Outages", "Availability", "Statements"],
     "account_manager": ["Customers", "Credits", "Invoices", "Statements"],
