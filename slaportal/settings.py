@@ -203,10 +203,12 @@ SPECTACULAR_SETTINGS = {
         "CreditStatusEnum": "credits.models.Credit.Status",
         "LedgerEntryKindEnum": "credits.models.LedgerEntry.Kind",
         "InvoiceLineKindEnum": "contracts.models.InvoiceLine.Kind",
+        "InvoiceKindEnum": "contracts.models.policies.InvoiceKind",
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "TicketChannelEnum": "tickets.models.Channel",
         "TicketEventKindEnum": "tickets.models.TicketEvent.Kind",
         "TicketClockStateEnum": "tickets.serializers.CLOCK_STATES",
+        "CreditNoteKindEnum": "credits.models.CreditNote.Kind",
     },
 }
 
