@@ -57,3 +57,16 @@ def reversal_of(note: CreditNote, actor, reason: str = "Outage reclassified") ->
 
 def note_emails(note: CreditNote) -> list[OutboxMessage]:
     return list(OutboxMessage.objects.filter(dedupe_key=f"credit-note:{note.pk}"))
+
+
+def second_customers_note(customer, manager, service: str = "Other CCMS") -> CreditNote:
+    """A note of another customer (managed by ``manager``): 300 minutes down in June
+    under the tiered SLA, 5 % of 4,000.00 = 200.00 USD."""
+    from datetime import datetime
+
+    from tests.support.credit_cases import ET, contract_with_lines, record_down
+
+    customer.account_managers.add(manager)
+    contract = contract_with_lines(customer, "heretto-ccms", {service: "4000.00"})
+    record_down(contract, service, datetime(2026, 6, 10, 12, tzinfo=ET), 300)
+    return applied_note(contract, manager)
