@@ -40,3 +40,33 @@ def test_a_customer_opens_the_notes_page_and_downloads_a_note(
     assert download.suggested_filename == f"{note.number}.pdf"
     with open(download.path(), "rb") as handle:
         assert handle.read() == stored.pdf.read()
+
+
+def test_an_account_manager_is_told_a_stored_pdf_was_altered_and_restores_it(
+    page, live_server, heretto, account_manager, celery_eager
+):
+    from django.core.files.storage import default_storage
+    from playwright.sync_api import expect
+
+    heretto.customer.account_managers.add(account_manager)
+    note = applied_note(heretto, account_manager)
+    stored = CreditNoteFile.objects.get(credit_note=note)
+    issued = stored.pdf.read()
+    with default_storage.open(stored.pdf.name, "wb") as handle:
+        handle.write(issued + b"% appended\n")
+
+    login(page, live_server, account_manager)
+    page.goto(f"{live_server.url}/am/credits/notes/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Credit notes")
+    expect(page.get_by_test_id(f"note-{note.number}")).to_contain_text(heretto.customer.name)
+    assert_accessible(page, "staff credit notes")
+    screenshot(page, "staff-credit-notes")
+
+    page.goto(f"{live_server.url}/am/credits/notes/{note.pk}/pdf/")
+    expect(page.get_by_test_id("note-unavailable")).to_contain_text("no longer matches")
+    assert_accessible(page, "credit note PDF altered")
+    screenshot(page, "credit-note-altered")
+    page.get_by_role("button", name=f"Restore the PDF of {note.number}").click()
+    expect(page.get_by_text("is restored: it matches the document issued")).to_be_visible()
+    with default_storage.open(stored.pdf.name, "rb") as handle:
+        assert handle.read() == issued
