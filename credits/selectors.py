@@ -292,3 +292,29 @@ def credit_states(credit_ids: Iterable[int]) -> dict[int, CreditState]:
             expired=expired,
         )
     return states
+
+
+# ---------------------------------------------------------------- credit notes
+
+
+def _notes() -> QuerySet[CreditNote]:
+    return CreditNote.objects.select_related(
+        "customer", "invoice", "credit__service", "reverses", "file"
+    ).order_by("-issued_at", "-pk")
+
+
+def credit_notes_for_customer(customer: Customer) -> QuerySet[CreditNote]:
+    return _notes().filter(customer=customer)
+
+
+def credit_notes_for_customer_ids() -> QuerySet[CreditNote]:
+    """Every note, for the API's tenant rule to narrow to the requester's customer."""
+    return _notes()
+
+
+def credit_notes_for_staff(user: User) -> QuerySet[CreditNote]:
+    """Credit notes of the customers ``user`` manages; an administrator's, every note
+    (anyone else's: none, so another customer's note is a 404)."""
+    if has_role(user, ADMIN):
+        return _notes()
+    return _notes().filter(customer__account_managers=user).distinct()

@@ -1,4 +1,5 @@
-"""Thin Celery tasks: plain arguments in, one service call, a count out."""
+"""Thin Celery tasks: plain arguments in, one service call, a count or an outcome out.
+Named apart from the services they call."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from credits.services import credits_expire_on_termination
+from credits.services import (
+    credit_note_deliver,
+    credit_notes_deliver_owed,
+    credits_apply_owed,
+    credits_expire_on_termination,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,3 +29,25 @@ def expire_credits_on_termination() -> int:
     expired = credits_expire_on_termination(now=now)
     log.info("credits expired on termination: %s balance(s) at %s", expired, now.isoformat())
     return expired
+
+
+@shared_task
+def credit_note_deliver_task(note_id: int) -> str:
+    """After a note's commit: store its PDF and queue its e-mail (each once)."""
+    outcome = credit_note_deliver(note_id=note_id)
+    log.info("credit note %s: %s", note_id, outcome)
+    return outcome
+
+
+@shared_task
+def credit_notes_deliver_owed_task() -> int:
+    """Hourly: deliver the notes whose own task was lost."""
+    return credit_notes_deliver_owed()
+
+
+@shared_task
+def credits_apply_owed_task() -> int:
+    """Hourly: apply approved credits waiting where an open invoice now exists."""
+    issued = credits_apply_owed()
+    log.info("credits applied by the sweep: %s credit note(s)", issued)
+    return issued

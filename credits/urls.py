@@ -3,7 +3,7 @@ and invoices with their credit lines for customers and staff."""
 
 from django.urls import path
 
-from credits import views
+from credits import note_views, views
 
 urlpatterns = [
     path("am/credits/", views.credit_queue, name="am-credits"),
@@ -16,4 +16,20 @@ urlpatterns = [
     path("portal/credits/", views.customer_credits, name="portal-credits"),
     path("portal/invoices/", views.customer_invoice_list, name="portal-invoices"),
     path("portal/invoices/<int:invoice_id>/", views.customer_invoice_detail, name="portal-invoice"),
+    # Credit notes (note_views.py)
+    path("portal/credits/notes/", note_views.customer_note_list, name="portal-credit-notes"),
+    path(
+        "portal/credits/notes/<int:note_id>/pdf/",
+        note_views.customer_note_pdf,
+        name="portal-credit-note-pdf",
+    ),
+    path("am/credits/notes/", note_views.staff_note_list, name="am-credit-notes"),
+    path(
+        "am/credits/notes/<int:note_id>/pdf/", note_views.staff_note_pdf, name="am-credit-note-pdf"
+    ),
+    path(
+        "am/credits/notes/<int:note_id>/rerender/",
+        note_views.staff_note_rerender,
+        name="am-credit-note-rerender",
+    ),
 ]

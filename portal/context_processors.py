@@ -34,6 +34,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ("portal-home", "Home"),
             ("portal-tickets", "Tickets"),
             ("portal-credits", "Credits"),
+            ("portal-credit-notes", "Credit notes"),
             ("portal-invoices", "Invoices"),
             ("portal-statements", "Statements"),
         ]

@@ -28,6 +28,24 @@ SCHEDULES = [
         "termination day has ended in the policy's zone, which is a local midnight.",
     ),
     Schedule(
+        name="credits: apply approved credits to open invoices",
+        task="credits.tasks.credits_apply_owed_task",
+        minute="20",
+        hour="*",
+        timezone="UTC",
+        description="Hourly: credits left on an account where an open invoice of that "
+        "currency exists (an application lost with its worker) go on the invoice now.",
+    ),
+    Schedule(
+        name="credits: deliver credit notes owed their PDF or e-mail",
+        task="credits.tasks.credit_notes_deliver_owed_task",
+        minute="25",
+        hour="*",
+        timezone="UTC",
+        description="Hourly: a credit note whose PDF or e-mail task was lost is rendered, "
+        "stored and e-mailed once.",
+    ),
+    Schedule(
         name="tickets: escalate tickets nearing or past an SLA target",
         task="tickets.tasks.escalate_tickets",
         minute="*",

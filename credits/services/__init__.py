@@ -12,6 +12,13 @@ from credits.services.application import (
     credits_apply_owed,
 )
 from credits.services.decisions import credit_approve, credit_compute, credit_reject
+from credits.services.documents import (
+    CreditNotePdfUnavailable,
+    credit_note_deliver,
+    credit_note_pdf_bytes,
+    credit_note_rerender,
+    credit_notes_deliver_owed,
+)
 from credits.services.ledger import (
     adjustment_decide,
     adjustment_request,
@@ -20,6 +27,11 @@ from credits.services.ledger import (
 )
 
 __all__ = [
+    "CreditNotePdfUnavailable",
+    "credit_note_deliver",
+    "credit_note_pdf_bytes",
+    "credit_note_rerender",
+    "credit_notes_deliver_owed",
     "adjustment_decide",
     "adjustment_request",
     "credit_approve",

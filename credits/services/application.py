@@ -29,6 +29,7 @@ from credits.services._common import (
     require_reason,
     require_staff_for,
 )
+from credits.services.documents import dispatch_deliver
 from credits.webhooks import emit_applied, emit_note_issued
 from slaportal.transactions import after_commit
 
@@ -127,6 +128,7 @@ def _number(now: datetime) -> tuple[int, int, str]:
 
 def _details(credit: Credit, invoice: Invoice, total_before: Decimal) -> dict:
     customer = credit.contract.customer
+    policy = credit.contract.policy
     working = credit.working or {}
     clause = [
         {"label": step.get("label", ""), "value": step.get("value", ""), "clause": step["clause"]}
@@ -166,7 +168,14 @@ def _details(credit: Credit, invoice: Invoice, total_before: Decimal) -> dict:
             "availability_pct": str(credit.availability_pct),
             "availability": availability.get("display", ""),
             "band": working.get("band"),
-            "policy": working.get("policy", {}),
+            "policy": {
+                **working.get("policy", {}),
+                "name": policy.name,
+                # The multiplier SLA: credits "cannot be exchanged into a cash amount";
+                # the note says so.
+                "cash_refundable": policy.credits_cash_refundable,
+                "credit_applies_to": policy.credit_applies_to,
+            },
         },
         "clauses": clause,
     }
@@ -202,14 +211,8 @@ def _issue(
         issued_at=now,
         details=details,
     )
-    after_commit(_dispatch_document, note.pk)
+    after_commit(dispatch_deliver, note.pk)
     return note
-
-
-def _dispatch_document(note_id: int) -> None:
-    from credits.tasks import credit_note_deliver_task  # the tasks module imports services
-
-    credit_note_deliver_task.delay(note_id)
 
 
 def _apply_one(

@@ -57,7 +57,14 @@ def test_admin_adds_a_person_who_sets_a_password_and_signs_in(client, customer_a
     client.post(response.request["PATH_INFO"], {"new_password1": new, "new_password2": new})
     response = sign_in(client, person, password=new)
     assert response.request["PATH_INFO"] == "/portal/"
-    assert nav_labels(response) == ["Home", "Tickets", "Credits", "Invoices", "Statements"]
+    assert nav_labels(response) == [
+        "Home",
+        "Tickets",
+        "Credits",
+        "Credit notes",
+        "Invoices",
+        "Statements",
+    ]
 
 
 @pytest.mark.parametrize(

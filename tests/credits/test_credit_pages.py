@@ -244,7 +244,14 @@ def test_customer_credits_page_has_a_helpful_empty_state(client, customer_user):
     assert "You have no credit balance" in html
     assert "No credit movements yet." in html
     assert "No service credits so far." in html
-    assert nav_labels(response) == ["Home", "Tickets", "Credits", "Invoices", "Statements"]
+    assert nav_labels(response) == [
+        "Home",
+        "Tickets",
+        "Credits",
+        "Credit notes",
+        "Invoices",
+        "Statements",
+    ]
 
 
 def test_customer_sees_only_their_own_ledger(client, customer_user, manager, contract):

@@ -28,8 +28,16 @@ ROLE_HOMES = {
     "admin_user": ("/backoffice/", "Back office"),
 }
 NAV = {
-    "customer_user": ["Home", "Tickets", "Credits", "Invoices", "Statements"],
-    "customer_admin": ["Home", "Tickets", "Credits", "Invoices", "Statements", "People"],
+    "customer_user": ["Home", "Tickets", "Credits", "Credit notes", "Invoices", "Statements"],
+    "customer_admin": [
+        "Home",
+        "Tickets",
+        "Credits",
+        "Credit notes",
+        "Invoices",
+        "Statements",
+        "People",
+    ],
     "agent": ["Queue"],
     "operations": ["Outages", "Availability", "Statements"],
     "account_manager": ["Customers", "Credits", "Invoices", "Statements"],

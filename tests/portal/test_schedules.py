@@ -34,3 +34,16 @@ def test_a_job_removed_from_code_is_removed_from_the_scheduler(db):
     PeriodicTask.objects.create(name="old job", task="credits.tasks.gone", interval=every)
     call_command("setup_schedules", verbosity=0)
     assert not PeriodicTask.objects.filter(name="old job").exists()
+
+
+def test_credit_sweeps_run_hourly_after_the_statements_tick(db):
+    call_command("setup_schedules", verbosity=0)
+    tasks = PeriodicTask.objects.select_related("crontab")
+    minutes = {
+        t.task: (t.crontab.hour, t.crontab.minute, str(t.crontab.timezone))
+        for t in tasks.filter(task__startswith="credits.tasks.credit")
+    }
+    assert minutes == {
+        "credits.tasks.credits_apply_owed_task": ("*", "20", "UTC"),
+        "credits.tasks.credit_notes_deliver_owed_task": ("*", "25", "UTC"),
+    }
