@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from slaportal.formatting import minutes_text
 from slaportal.money import format_money
+from statements.credit_report import credit_report
 from statements.models import Statement
 from statements.pdf import render_statement_pdf
 
@@ -54,7 +55,8 @@ def _outages(rows: list[dict]) -> list[dict]:
 
 
 def summary(statement: Statement) -> dict[str, Any]:
-    """Period, per-service availability and the credit, as the statement recorded them."""
+    """Period, per-service availability and outages as the statement recorded them; each
+    credit as it stands now (``statements.credit_report``)."""
     snapshot = statement.snapshot
     currency = statement.currency
     draft = statement.status == Statement.Status.DRAFT
@@ -76,15 +78,25 @@ def summary(statement: Statement) -> dict[str, Any]:
         ),
         key=lambda row: (row["started_at"] or "", row["service"]),
     )
+    report = credit_report(statement)
+    if draft:
+        rows = [
+            {**row, "amount_text": format_money(Decimal(row["amount"]), currency)}
+            for row in credits or []
+        ]
+    else:
+        working = {row["credit_id"]: row for row in credits or []}
+        rows = [
+            {**line, "working": working.get(line["credit_id"], {}).get("working", [])}
+            for line in report["lines"]
+        ]
     return {
         "period": snapshot.get("period", {}),
         "outages": outages,
         "policy": snapshot.get("policy", {}),
         "services": services,
-        "credits": [
-            {**row, "amount_text": format_money(Decimal(row["amount"]), currency)}
-            for row in credits or []
-        ],
+        "credits": rows,
+        "totals": report["totals"],
         "credit_total": format_money(Decimal(snapshot.get("credit_total", "0")), currency),
         "replaces": snapshot.get("replaces"),
         "draft": draft,
