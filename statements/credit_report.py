@@ -140,7 +140,11 @@ def _sentence(
         )
     elif status == "expired":
         expired = f"{_money(state.expired, currency)} expired on the termination of the contract"
-        text = f"{on[0].upper() + on[1:]}; {expired}." if on else expired[0].upper() + expired[1:] + "."
+        text = (
+            f"{on[0].upper() + on[1:]}; {expired}."
+            if on
+            else expired[0].upper() + expired[1:] + "."
+        )
     elif status == "withdrawn":
         text = (
             f"Granted, then withdrawn: replaced by revision {later_revision} of this month."

@@ -38,7 +38,6 @@ STYLESHEET = "css/statement.css"
 TEMPLATE = "statements/pdf/statement.html"
 
 
-
 def _static_roots() -> list[Path]:
     return [Path(d).resolve() for d in settings.STATICFILES_DIRS] + [
         Path(settings.STATIC_ROOT).resolve()

@@ -8,7 +8,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 
 from slaportal.formatting import minutes_text
@@ -16,20 +17,36 @@ from slaportal.money import format_money
 from statements.credit_report import credit_report
 from statements.models import Statement
 from statements.pdf import render_statement_pdf
+from statements.stored_pdf import StoredPdfError, read_stored
 
 SECOND = timedelta(seconds=1)
 
 
 def statement_pdf_bytes(statement: Statement) -> bytes:
-    """The stored PDF; one not stored yet (waiting for a credit decision, a draft) is
-    rendered on the fly from the snapshot and not kept."""
+    """The stored PDF, checked against its SHA-256 (``StoredPdfError`` when altered or
+    missing); one not stored yet (waiting for a credit decision, a draft) is rendered on
+    the fly from the snapshot and not kept."""
     if statement.pdf:
-        with statement.pdf.open("rb") as stored:
-            return stored.read()
+        return read_stored(statement)
     return render_statement_pdf(statement)
 
 
+def pdf_error_page(
+    request: HttpRequest, error: StoredPdfError, *, back: str, restore: str | None = None
+) -> HttpResponse:
+    """What a browser gets instead of an altered (409) or missing (503) PDF."""
+    response = render(
+        request,
+        "statements/pdf_error.html",
+        {"statement": error.statement, "error": error, "back": back, "restore": restore},
+        status=error.status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def pdf_response(statement: Statement) -> HttpResponse:
+    """The PDF as an attachment; raises ``StoredPdfError`` for the caller to answer."""
     response = HttpResponse(statement_pdf_bytes(statement), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{statement.number}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
