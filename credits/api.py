@@ -31,6 +31,7 @@ from credits.models import Balance, Credit, LedgerEntry
 from credits.serializers import (
     BalanceSerializer,
     CreditSerializer,
+    DirectInputSerializer,
     LedgerEntrySerializer,
     RejectInputSerializer,
 )
@@ -59,7 +60,7 @@ class CreditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
     """Service credits with their working and history (newest month first)."""
 
     queryset = (
-        Credit.objects.select_related("contract")
+        Credit.objects.select_related("contract__policy")
         .prefetch_related("events")
         .order_by("-month", "contract_id", "service_id", "pk")
     )
@@ -73,7 +74,9 @@ class CreditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
     @extend_schema(
         request=None,
         responses={200: CreditSerializer, **DECISION_ERRORS},
-        description="Approve a pending credit: it is granted to the customer's balance.",
+        description="Approve a pending credit: it is granted to the customer's balance and "
+        "applied at once to their next open invoice of its kind in its currency (by a "
+        "numbered credit note), or to the next such invoice recorded.",
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
@@ -93,6 +96,20 @@ class CreditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
         reason = self.parse(RejectInputSerializer)["reason"]
         with _as_decider(request.user):
             services.credit_reject(credit=credit, actor=request.user, reason=reason)
+        return self.respond(self.get_object())
+
+    @extend_schema(
+        request=DirectInputSerializer,
+        responses={200: CreditSerializer, **DECISION_ERRORS},
+        description="Direct a credit to another kind of invoice its policy allows (the "
+        "tiered SLA: a professional-services invoice). What is already applied stays.",
+    )
+    @action(detail=True, methods=["post"])
+    def direct(self, request: Request, pk: str) -> Response:
+        credit = self.get_object()
+        kind = self.parse(DirectInputSerializer)["invoice_kind"]
+        with _as_decider(request.user):
+            services.credit_direct(credit=credit, invoice_kind=kind, actor=request.user)
         return self.respond(self.get_object())
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("am/credits/<int:credit_id>/", views.credit_detail, name="am-credit"),
     path("am/credits/<int:credit_id>/approve/", views.credit_approve, name="am-credit-approve"),
     path("am/credits/<int:credit_id>/reject/", views.credit_reject, name="am-credit-reject"),
+    path("am/credits/<int:credit_id>/direct/", views.credit_direct, name="am-credit-direct"),
     path("am/invoices/", views.staff_invoice_list, name="am-invoices"),
     path("am/invoices/<int:invoice_id>/", views.staff_invoice_detail, name="am-invoice"),
     path("portal/credits/", views.customer_credits, name="portal-credits"),

@@ -14,6 +14,7 @@ Times are shown in the viewer's own zone (``User.time_zone``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NoReturn
@@ -28,9 +29,10 @@ from django.views.decorators.http import require_POST
 from contracts.forms import add_service_errors
 from contracts.models import Invoice
 from credits import selectors, services
-from credits.forms import RejectForm
+from credits.forms import DirectForm, RejectForm
 from credits.models import Credit
 from credits.services._common import manages
+from credits.services.application import invoice_kinds, target_kind
 from slaportal import roles
 from slaportal.formatting import minutes_text, percent_text
 from slaportal.money import format_money
@@ -41,6 +43,16 @@ from slaportal.permissions import customer_required, get_customer_object_or_404,
 RECENT_DECISIONS = 10
 RECENT_CREDITS = 12
 staff_pages = role_required(roles.ACCOUNT_MANAGER)
+
+
+def with_states(credits: Iterable[Credit]) -> list[Credit]:
+    """The credits, each with ``state``: what became of it now, read from the ledger and
+    its credit notes (``selectors.credit_states``), for the badge and the line under it."""
+    credits = list(credits)
+    states = selectors.credit_states(c.pk for c in credits)
+    for credit in credits:
+        credit.state = states.get(credit.pk)
+    return credits
 
 
 def _minutes(text: str | None) -> str | None:
@@ -87,15 +99,20 @@ def credit_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query,
             "cards": [_credit_card(credit) for credit in page],
-            "recent": decided.order_by("-decided_at", "-pk")[:RECENT_DECISIONS],
+            "recent": with_states(decided.order_by("-decided_at", "-pk")[:RECENT_DECISIONS]),
             "sees_all": roles.has_role(request.user, roles.ADMIN),
         },
     )
 
 
 def _render_credit(
-    request: HttpRequest, credit: Credit, form: RejectForm | None = None
+    request: HttpRequest,
+    credit: Credit,
+    form: RejectForm | None = None,
+    direct_form: DirectForm | None = None,
 ) -> HttpResponse:
+    with_states([credit])
+    kinds = invoice_kinds(credit)
     return render_zoned(
         request,
         "credits/credit_detail.html",
@@ -103,6 +120,18 @@ def _render_credit(
             **_credit_card(credit),
             "may_decide": manages(request.user, credit.contract.customer),
             "form": form or RejectForm(),
+            "target_kind": dict(Invoice.Kind.choices)[target_kind(credit)],
+            # A refused choice is shown with its error; else the choice is offered while
+            # the policy allows more than one kind and something is left to direct.
+            "direct_form": direct_form
+            or (
+                DirectForm(kinds=kinds, initial={"invoice_kind": target_kind(credit)})
+                if len(kinds) > 1
+                and credit.status in (Credit.Status.PENDING, Credit.Status.APPROVED)
+                and credit.state.status not in ("applied", "expired", "withdrawn")
+                else None
+            ),
+            "notes": credit.credit_notes.select_related("invoice").order_by("issued_at", "pk"),
             "history": selectors.credit_history(credit),
             "entries": credit.entries.select_related("invoice_line__invoice"),
         },
@@ -133,12 +162,40 @@ def credit_approve(request: HttpRequest, credit_id: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("am-credit", credit_id=credit.pk)
+    state = selectors.credit_states([credit.pk])[credit.pk]
     messages.success(
         request,
         f"Approved: {format_money(credit.amount, credit.currency)} credited to "
-        f"{credit.contract.customer.name} ({credit.service.name}, {credit.month:%B %Y}).",
+        f"{credit.contract.customer.name} ({credit.service.name}, {credit.month:%B %Y}). "
+        + (
+            f"{state.label}."
+            if state.applied
+            else f"It goes on their next open {target_kind(credit).replace('_', ' ')} "
+            f"invoice in {credit.currency} once one is recorded."
+        ),
     )
     return redirect("am-credits")
+
+
+@staff_pages
+@require_POST
+def credit_direct(request: HttpRequest, credit_id: int) -> HttpResponse:
+    credit = _staff_credit(request, credit_id)
+    form = DirectForm(request.POST, kinds=invoice_kinds(credit))
+    if form.is_valid():
+        try:
+            services.credit_direct(
+                credit=credit, invoice_kind=form.cleaned_data["invoice_kind"], actor=request.user
+            )
+        except PermissionDenied as exc:
+            _refuse(request, exc)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            kind = dict(Invoice.Kind.choices)[form.cleaned_data["invoice_kind"]].lower()
+            messages.success(request, f"The credit now goes to the next {kind} invoice.")
+            return redirect("am-credit", credit_id=credit.pk)
+    return _render_credit(request, credit, direct_form=form)
 
 
 @staff_pages
@@ -200,7 +257,9 @@ def customer_credits(request: HttpRequest) -> HttpResponse:
         for currency, amount in selectors.customer_balances(customer).items()
     ]
     page, query = paginate(request, selectors.ledger_newest_first(customer))
-    credits = selectors.credits_for_customer(customer).order_by("-month", "-pk")
+    credits = with_states(
+        selectors.credits_for_customer(customer).order_by("-month", "-pk")[:RECENT_CREDITS]
+    )
     return render_zoned(
         request,
         "credits/customer_credits.html",
@@ -209,7 +268,7 @@ def customer_credits(request: HttpRequest) -> HttpResponse:
             "balances": balances,
             "page": page,
             "query": query,
-            "credits": credits[:RECENT_CREDITS],
+            "credits": credits,
         },
     )
 

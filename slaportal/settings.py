@@ -203,6 +203,7 @@ SPECTACULAR_SETTINGS = {
         "CreditStatusEnum": "credits.models.Credit.Status",
         "LedgerEntryKindEnum": "credits.models.LedgerEntry.Kind",
         "InvoiceLineKindEnum": "contracts.models.InvoiceLine.Kind",
+        "InvoiceKindEnum": "contracts.models.policies.InvoiceKind",
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "TicketChannelEnum": "tickets.models.Channel",
         "TicketEventKindEnum": "tickets.models.TicketEvent.Kind",

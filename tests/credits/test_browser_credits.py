@@ -108,7 +108,10 @@ def test_account_manager_approves_a_credit_and_the_customer_sees_it(
 
     page.get_by_role("button", name=f"Approve {amount}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Credit approvals")
-    expect(page.get_by_text(f"Approved: {amount} credited to Northwind Traders")).to_be_visible()
+    # Approval applies the credit at once to the open July invoice, by a credit note.
+    expect(page.get_by_text(f"Approved: {amount} credited to Northwind Traders")).to_contain_text(
+        "Applied to invoice NW-INV-2026-07 by credit note CN-2026-000001"
+    )
     expect(page.get_by_text("No credits are waiting for a decision")).to_be_visible()
     assert_accessible(page, "credit approvals, empty")
     screenshot(page, "credits-queue-after-approval")
@@ -116,15 +119,20 @@ def test_account_manager_approves_a_credit_and_the_customer_sees_it(
     history = page.get_by_test_id("credit-history")
     expect(history).to_contain_text("Approved")
     expect(history).to_contain_text("Maria Manager")
+    expect(page.get_by_test_id("credit-state")).to_contain_text(
+        "Applied to invoice NW-INV-2026-07 by credit note CN-2026-000001"
+    )
     assert_accessible(page, "approved credit page")
     screenshot(page, "credit-approved")
-    assert LedgerEntry.objects.filter(credit=credit).count() == 1
+    assert list(
+        LedgerEntry.objects.filter(credit=credit).order_by("pk").values_list("kind", flat=True)
+    ) == ["credit_granted", "credit_applied"]
     page.goto(f"{live_server.url}/am/invoices/")
     expect(page.get_by_role("link", name="NW-INV-2026-07")).to_be_visible()
     assert_accessible(page, "staff invoice list")
 
-    # The statements job applies the balance to the next open invoice.
-    credits_apply(customer=invoice.customer)
+    # Nothing is left to apply: the hourly sweep finds nothing.
+    assert credits_apply(customer=invoice.customer) == []
 
     page.get_by_role("button", name="Sign out").click()
     login(page, live_server, person)
@@ -132,7 +140,8 @@ def test_account_manager_approves_a_credit_and_the_customer_sees_it(
     expect(page.get_by_role("heading", level=1)).to_have_text("Service credits")
     expect(page.get_by_test_id("balance-USD")).to_have_text("0.00 USD")
     june = page.get_by_role("row").filter(has_text="Contract NW-2026-001")
-    expect(june).to_contain_text("Approved")
+    expect(june).to_contain_text("Applied")
+    expect(june).to_contain_text("Applied to invoice NW-INV-2026-07 by credit note CN-2026-000001")
     expect(june).to_contain_text(amount)
     expect(page.locator("table.ledger tbody tr")).to_have_count(2)
     assert_accessible(page, "customer credits")

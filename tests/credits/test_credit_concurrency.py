@@ -10,7 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 
-from contracts.models import Invoice, InvoiceLine, User
+from contracts.models import Contract, Invoice, InvoiceLine, User
+from contracts.services import invoice_create
 from credits.models import Balance, Credit, CreditNote, LedgerEntry
 from credits.services import credit_approve, credits_apply, ledger_reverse
 from tests.support.concurrency import run_concurrently
@@ -99,3 +100,43 @@ def test_five_reversals_of_one_entry_make_one(setting):
     assert sum(isinstance(r, ValidationError) for r in results) == 4, results
     assert LedgerEntry.objects.filter(reverses=entry).count() == 1
     assert Balance.objects.get(customer=customer).amount == D("0.00")
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_approval_racing_the_invoice_it_goes_on_reduces_that_invoice_once(setting, round_):
+    """One manager approves a credit while the billing system records the invoice it
+    should go on: whichever commits first, the credit lands on that invoice exactly once
+    (at approval if the invoice is there, else when the invoice is recorded)."""
+    customer, manager, contract = setting
+    credit = pending_credit(contract, "200.00")
+
+    def act(i: int):
+        if i == 0:
+            return credit_approve(
+                credit=Credit.objects.get(pk=credit.pk), actor=User.objects.get(pk=manager.pk)
+            )
+        return invoice_create(
+            contract=Contract.objects.get(pk=contract.pk),
+            number=f"INV-RACE-{round_}",
+            period_start=date(2026, 7, 1),
+            period_end=date(2026, 7, 31),
+            amount="1250.00",
+            issued_on=date(2026, 8, 1),
+            due_on=date(2026, 8, 31),
+        )
+
+    results = run_concurrently(act, 2)
+    assert isinstance(results[0], Credit) and isinstance(results[1], Invoice), results
+    invoice = Invoice.objects.get(number=f"INV-RACE-{round_}")
+    assert invoice.total == D("1050.00")
+    assert list(invoice.lines.filter(kind="credit").values_list("amount", flat=True)) == [
+        D("-200.00")
+    ]
+    assert list(CreditNote.objects.values_list("number", "amount")) == [
+        ("CN-2026-000001", D("200.00"))
+    ]
+    assert Balance.objects.get(customer=customer).amount == D("0.00")
+    assert list(LedgerEntry.objects.order_by("pk").values_list("kind", "amount")) == [
+        ("credit_granted", D("200.00")),
+        ("credit_applied", D("-200.00")),
+    ]
