@@ -274,6 +274,7 @@ def _totals(statement: Statement, lines: list[dict], currency: str) -> dict:
         result[f"{key}_text"] = _money(value, currency)
     result["net"] = str(net)
     result["net_text"] = _signed(net, currency)
+    result["has_granted"] = granted > 0
     result["has_pending"] = pending > 0
     result["has_refused"] = refused > 0
     result["awaiting"] = pending > 0 or any(line["decision"] == "pending" for line in lines)
