@@ -3,7 +3,8 @@
 Reading follows the API's tenant rule (``TenantScopedQuerysetMixin``): a customer person
 reads their own organisation's issued and superseded statements (never a draft; another
 organisation's statement, or a draft, is a 404), staff read every one. ``pdf/`` answers
-the document as an attachment (rendered on the fly while it is not stored yet).
+the document as an attachment (rendered on the fly while it is not stored yet; a stored
+one only when its SHA-256 matches: else 409 altered / 503 missing, as JSON).
 ``generate/`` is for account managers and administrators: it plans a month's run with
 the same service as the hourly job (trigger ``api``) and answers the run's counts; so
 are ``{id}/draft/`` (regenerate a draft from the current figures), ``{id}/reissue/``
@@ -25,6 +26,7 @@ from rest_framework.response import Response
 
 from slaportal import roles
 from slaportal.viewsets import BaseViewSet, RolePermission
+from statements.credit_report import credit_reports
 from statements.filters import StatementFilter
 from statements.models import Statement, StatementRun, StatementRunItem
 from statements.serializers import (
@@ -34,6 +36,7 @@ from statements.serializers import (
     RetryResultSerializer,
     StatementRunSerializer,
     StatementSerializer,
+    StoredPdfErrorSerializer,
 )
 from statements.services import (
     statement_generate,
@@ -41,6 +44,7 @@ from statements.services import (
     statement_run_retry,
     statements_plan,
 )
+from statements.stored_pdf import StoredPdfError
 from statements.views.common import pdf_response
 
 ACTORS = frozenset({roles.ACCOUNT_MANAGER, roles.ADMIN})
@@ -70,12 +74,36 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
                 OpenApiTypes.BINARY, description="The statement's PDF, as an attachment."
             ),
             404: OpenApiResponse(description="No such statement among those you may read."),
+            409: OpenApiResponse(
+                StoredPdfErrorSerializer,
+                description="The stored PDF does not match its recorded SHA-256 (altered); "
+                "it is not served.",
+            ),
+            503: OpenApiResponse(
+                StoredPdfErrorSerializer,
+                description="The stored PDF is missing from storage; it is not served.",
+            ),
         },
-        description="Download the statement's PDF.",
+        description="Download the statement's PDF. A stored PDF is served only when its "
+        "SHA-256 matches the one recorded when it was rendered.",
     )
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: str) -> HttpResponse:
-        return pdf_response(self.get_object())
+        statement = self.get_object()
+        try:
+            return pdf_response(statement)
+        except StoredPdfError as error:
+            body = {"detail": error.message, "code": error.problem}
+            return Response(StoredPdfErrorSerializer(body).data, status=error.status)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # One credit report read for the whole page (a handful of queries), not per row.
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(queryset) if page is None else page
+        context = {**self.get_serializer_context(), "credit_reports": credit_reports(rows)}
+        data = self.get_serializer(rows, many=True, context=context).data
+        return Response(data) if page is None else self.get_paginated_response(data)
 
     @extend_schema(
         request=GenerateInputSerializer,

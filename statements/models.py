@@ -7,13 +7,15 @@ whatever the code path; the only changes they let through on an issued row are t
 document's own life cycle:
 
 * ``status`` issued → superseded (a re-issue replaces it with revision n + 1);
-* ``pdf``, ``pdf_sha256``, ``pdf_rendered_at`` set once, from empty;
+* ``pdf``, ``pdf_sha256``, ``pdf_rendered_at``, ``pdf_credits`` set once, from empty;
+* ``pdf`` and ``pdf_sha256`` replaced only by a restore, which moves ``pdf_restored_at``
+  forward (``statement_pdf_restore``; migration 0004);
 * ``emailed_at`` set once, from empty.
 
 We chose transitions in the trigger over a separate delivery table: the row carries
 everything a page or the API shows (the PDF link, when it was e-mailed), and every
 other column, including any added later, is frozen by default on PostgreSQL (the
-trigger compares the whole row less those five columns). A draft is a staff preview
+trigger compares the whole row less those columns). A draft is a staff preview
 and stays mutable and deletable until it is issued.
 """
 
@@ -61,6 +63,13 @@ class Statement(models.Model):
     pdf = models.FileField(upload_to="statements/", max_length=200, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+    # The credits' states the stored PDF was rendered with (``statements.credit_report``),
+    # written with the PDF, once: the document is final once its credits are decided, and
+    # a re-render (``statement_pdf_restore``) reproduces it from this and the snapshot.
+    pdf_credits = models.JSONField(null=True, blank=True)
+    pdf_restored_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff last re-rendered a missing or altered PDF."
+    )
     created_at = models.DateTimeField()
     issued_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(

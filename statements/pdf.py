@@ -1,5 +1,6 @@
 """The statement as a PDF: ``render_statement_pdf(statement) -> bytes``, pure apart from
-reading the statement's credits (their decisions come after the snapshot).
+reading the statement's credits when their states are not stored with it yet (their
+decisions come after the snapshot; ``report_for``).
 
 WeasyPrint renders ``templates/statements/pdf/statement.html``. Static files come from
 disk only: the fetcher serves ``file:`` URLs under the static directories and
@@ -27,22 +28,14 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from credits.models import Credit
 from slaportal.formatting import minutes_text
 from slaportal.money import format_money
 from statements.charts import daily_downtime_svg
+from statements.credit_report import credit_report
 from statements.models import Statement
-from statements.selectors import statement_credits
 
 STYLESHEET = "css/statement.css"
 TEMPLATE = "statements/pdf/statement.html"
-
-DECISIONS = {
-    Credit.Status.APPROVED: "Granted",
-    Credit.Status.REJECTED: "Not granted",
-    Credit.Status.INELIGIBLE: "Not eligible",
-    Credit.Status.PENDING: "Awaiting approval",
-}
 
 
 def _static_roots() -> list[Path]:
@@ -168,60 +161,35 @@ def _support(snapshot: dict) -> list[dict]:
     return rows
 
 
-def _credits(statement: Statement, snapshot: dict) -> tuple[list[dict], list[dict]]:
-    """Each credit with its decision now, and the invoice adjustment lines it makes."""
-    currency = snapshot["currency"]
-    live = {c.pk: c for c in statement_credits(statement)} if statement.pk else {}
-    earlier: dict[int, list[Credit]] = {}
-    if statement.supersedes_id:
-        for credit in statement_credits(statement.supersedes):
-            if credit.status == Credit.Status.APPROVED and credit.amount > 0:
-                earlier.setdefault(credit.service_id, []).append(credit)
-    month = snapshot["period"]["label"]
-    credits, lines = [], []
-    for row in snapshot["credits"]:
-        credit = live.get(row["credit_id"])
-        status = credit.status if credit else row["status"]
-        reason = credit.reason if credit else row["reason"]
-        amount = Decimal(row["amount"])
-        credits.append(
-            {
-                **row,
-                "amount_text": format_money(amount, currency),
-                "decision": DECISIONS.get(status, status),
-                "status_now": status,
-                "reason_now": reason,
-            }
-        )
-        if status != Credit.Status.APPROVED:
-            continue
-        if amount > 0:
-            lines.append(
-                {
-                    "description": f"Service credit — {row['service']}, {month}",
-                    "amount": -amount,
-                }
-            )
-        for old in earlier.get(row["service_id"], []):
-            lines.append(
-                {
-                    "description": f"Reversal of the earlier credit for {row['service']} "
-                    f"(statement {statement.supersedes.number})",
-                    "amount": old.amount,
-                }
-            )
-    for line in lines:
-        sign = "−" if line["amount"] < 0 else "+"
-        line["amount_text"] = sign + format_money(abs(line["amount"]), currency)
-    return credits, lines
+def report_for(statement: Statement) -> dict:
+    """The credits' states a PDF shows: those the stored PDF was rendered with (so a
+    re-render reproduces the document), else as they are now."""
+    if statement.pdf_credits is not None:
+        return statement.pdf_credits
+    return credit_report(statement)
+
+
+def _credits(snapshot: dict, report: dict) -> list[dict]:
+    """Each credit as the report has it, with its working from the snapshot."""
+    working = {row["credit_id"]: row for row in snapshot.get("credits") or []}
+    return [
+        {
+            **line,
+            "band": working.get(line["credit_id"], {}).get("band"),
+            "working": working.get(line["credit_id"], {}).get("working", []),
+        }
+        for line in report["lines"]
+    ]
 
 
 def statement_context(statement: Statement) -> dict:
-    """Everything the PDF template shows, from the snapshot and the credits' decisions."""
+    """Everything the PDF (and the e-mail) shows: the snapshot, and the credits' states
+    from ``report_for``."""
     snapshot = statement.snapshot
     zone = ZoneInfo(snapshot["period"]["zone"])
-    credits, lines = _credits(statement, snapshot)
-    total = sum((line["amount"] for line in lines), Decimal(0))
+    is_draft = statement.status == Statement.Status.DRAFT
+    report = report_for(statement)
+    credits = [] if is_draft else _credits(snapshot, report)
     currency = snapshot["currency"]
     preview = [
         {**row, "amount_text": format_money(Decimal(row["amount"]), currency)}
@@ -232,6 +200,12 @@ def statement_context(statement: Statement) -> dict:
     for service in services:
         service["credit"] = by_service.get(service["service_id"])
     issued = statement.issued_at or statement.created_at
+    as_of = datetime.fromisoformat(report["as_of"]).astimezone(zone)
+    applications = [
+        {**application, "service": line["service"]}
+        for line in credits
+        for application in line["applications"]
+    ]
     return {
         "statement": statement,
         "s": snapshot,
@@ -241,12 +215,15 @@ def statement_context(statement: Statement) -> dict:
         "services": services,
         "support": _support(snapshot),
         "credits": credits,
+        "totals": report["totals"],
+        "applications": applications,
+        "held": [line for line in credits if Decimal(line["remaining"]) > 0],
+        "as_of_text": f"{as_of:%d %b %Y %H:%M} {as_of.tzname()}",
         "preview": preview,
         "credit_total_text": format_money(Decimal(snapshot["credit_total"]), currency),
-        "adjustments": lines,
-        "adjustment_total": total,
-        "adjustment_total_text": ("−" if total < 0 else "+" if total > 0 else "")
-        + format_money(abs(total), currency),
-        "awaiting": any(c["status_now"] == Credit.Status.PENDING for c in credits),
-        "is_draft": statement.status == Statement.Status.DRAFT,
+        "awaiting": report["totals"]["awaiting"],
+        # Not final: rendered on request while a credit awaits its decision (the stored,
+        # e-mailed document waits for every decision).
+        "provisional": not is_draft and not statement.pdf and report["totals"]["awaiting"],
+        "is_draft": is_draft,
     }

@@ -1,6 +1,7 @@
 """Shapes of the statements API. A statement renders what it recorded (its snapshot):
 per-service availability with the counted and excluded outages, and the credit with
-its working. The generate input only parses; planning is the services' job."""
+its working; and each credit's state now (``credits``, ``credit_totals``: from
+``statements.credit_report``). The generate input only parses; planning is the services' job."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contracts.models import Contract
+from statements.credit_report import credit_report
 from statements.forms import month_to_generate
 from statements.models import Statement, StatementRun
 
@@ -48,10 +50,100 @@ class CreditWorkingSerializer(serializers.Serializer):
     service = serializers.CharField()
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     status = serializers.CharField(
-        required=False, help_text="The credit's status when issued (absent on a draft)."
+        required=False,
+        help_text="The credit's status when issued (absent on a draft); its state now is "
+        "in credits.",
     )
     band = serializers.JSONField(allow_null=True)
     working = WorkingLineSerializer(many=True)
+
+
+class CreditApplicationSerializer(serializers.Serializer):
+    invoice = serializers.CharField(help_text="The invoice's number.")
+    credit_note = serializers.CharField(help_text="The credit note's number.")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    reversed_by = serializers.CharField(
+        allow_blank=True, help_text="The reversing credit note's number; blank: in force."
+    )
+    revision = serializers.IntegerField(help_text="The credit revision the note was issued for.")
+
+
+class CreditStateSerializer(serializers.Serializer):
+    """A credit of the statement as it stands now, read from the ledger and credit notes."""
+
+    credit_id = serializers.IntegerField()
+    service_id = serializers.IntegerField()
+    service = serializers.CharField()
+    revision = serializers.IntegerField()
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="As computed for the statement."
+    )
+    status = serializers.ChoiceField(
+        choices=[
+            "pending",
+            "approved",
+            "applied",
+            "partly_applied",
+            "expired",
+            "withdrawn",
+            "rejected",
+            "ineligible",
+            "replaced",
+        ],
+        help_text="Now: pending; approved (granted, on no invoice yet); applied or "
+        "partly_applied (see applications); expired (termination); withdrawn (the grant "
+        "was reversed, e.g. by a later revision); rejected or ineligible (see reason); "
+        "replaced (withdrawn by a later revision before any decision).",
+    )
+    decision = serializers.CharField(help_text="The credit's own decision status.")
+    label = serializers.CharField()
+    description = serializers.CharField(
+        source="sentence", help_text="What became of the credit, in words."
+    )
+    reason = serializers.CharField(allow_blank=True, help_text="Why rejected or not eligible.")
+    applications = CreditApplicationSerializer(many=True)
+    remaining = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Granted and on no invoice yet."
+    )
+    granted = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="What the ledger granted for this credit."
+    )
+    previously_credited = serializers.DecimalField(
+        source="previously",
+        max_digits=14,
+        decimal_places=2,
+        help_text="On a revision: what the earlier revision in force had granted.",
+    )
+    net_change = serializers.DecimalField(
+        source="net",
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Granted less previously credited; null while pending.",
+    )
+
+
+class CreditTotalsSerializer(serializers.Serializer):
+    granted = serializers.DecimalField(max_digits=14, decimal_places=2)
+    previously_credited = serializers.DecimalField(
+        source="previously", max_digits=14, decimal_places=2
+    )
+    net_change = serializers.DecimalField(source="net", max_digits=14, decimal_places=2)
+    pending = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Awaiting a decision: not granted yet."
+    )
+    refused = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Rejected or not eligible."
+    )
+    applied = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="On invoices by credit notes in force."
+    )
+    awaiting = serializers.BooleanField(help_text="Whether a credit awaits a decision.")
+
+
+class StoredPdfErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["altered", "missing"])
 
 
 class StatementSerializer(serializers.ModelSerializer):
@@ -63,6 +155,12 @@ class StatementSerializer(serializers.ModelSerializer):
         "would give)."
     )
     pdf = serializers.SerializerMethodField(help_text="Where to download the PDF.")
+    credits = serializers.SerializerMethodField(
+        help_text="Each credit of the statement as it stands now (empty on a draft)."
+    )
+    credit_totals = serializers.SerializerMethodField(
+        help_text="Granted, previously credited (a revision), net change, pending, refused."
+    )
 
     class Meta:
         model = Statement
@@ -77,6 +175,8 @@ class StatementSerializer(serializers.ModelSerializer):
             "services",
             "credit_amount",
             "currency",
+            "credits",
+            "credit_totals",
             "working",
             "reason",
             "supersedes",
@@ -102,6 +202,20 @@ class StatementSerializer(serializers.ModelSerializer):
         draft = statement.status == Statement.Status.DRAFT
         rows = (snapshot.get("preview") if draft else snapshot.get("credits")) or []
         return CreditWorkingSerializer(rows, many=True).data
+
+    def _report(self, statement: Statement) -> dict:
+        reports = self.context.get("credit_reports")
+        if reports is not None and statement.pk in reports:
+            return reports[statement.pk]
+        return credit_report(statement)
+
+    @extend_schema_field(CreditStateSerializer(many=True))
+    def get_credits(self, statement: Statement) -> list:
+        return CreditStateSerializer(self._report(statement)["lines"], many=True).data
+
+    @extend_schema_field(CreditTotalsSerializer)
+    def get_credit_totals(self, statement: Statement) -> dict:
+        return CreditTotalsSerializer(self._report(statement)["totals"]).data
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_pdf(self, statement: Statement) -> str:

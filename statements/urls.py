@@ -33,6 +33,11 @@ urlpatterns = [
         name="staff-statement-pdf",
     ),
     path(
+        "backoffice/statements/<int:statement_id>/pdf/restore/",
+        staff.statement_pdf_restore_view,
+        name="staff-statement-pdf-restore",
+    ),
+    path(
         "backoffice/statements/<int:statement_id>/draft/",
         staff.statement_regenerate_draft,
         name="staff-statement-draft",

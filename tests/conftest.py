@@ -115,6 +115,10 @@ def statements_emptied_after(transactional_db):
         cursor.execute(f"DELETE FROM {migration.TABLE}")
         for sql in migration.sqlite_sql(Statement):
             cursor.execute(sql)
+        # 0004 re-installs the edit trigger with the PDF's stored credit states.
+        latest = import_module("statements.migrations.0004_statement_pdf_credits")
+        for sql in latest.sqlite_sql(Statement):
+            cursor.execute(sql)
 
 
 @pytest.fixture

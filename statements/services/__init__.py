@@ -4,6 +4,7 @@
 * ``statement_reissue`` — revision n + 1 of an issued month, the previous superseded;
 * ``statement_render`` / ``statement_send`` — store the PDF once, e-mail it once;
 * ``statements_deliver_owed`` — the tick's sweep of statements still owed either;
+* ``statement_pdf_restore`` — staff re-render an altered or missing stored PDF;
 * ``statements_plan``, ``statement_run_item_process``, ``statement_run_retry``,
   ``statements_tick``, ``statement_reissue_requested`` — the monthly run.
 """
@@ -14,6 +15,7 @@ from statements.services.delivery import (
     statements_deliver_owed,
 )
 from statements.services.generate import statement_generate, statement_number, statement_reissue
+from statements.services.restore import may_restore, statement_pdf_restore
 from statements.services.runs import (
     contracts_owed,
     statement_reissue_requested,
@@ -25,8 +27,10 @@ from statements.services.runs import (
 
 __all__ = [
     "contracts_owed",
+    "may_restore",
     "statement_generate",
     "statement_number",
+    "statement_pdf_restore",
     "statement_reissue",
     "statement_reissue_requested",
     "statement_render",

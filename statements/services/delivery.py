@@ -1,10 +1,11 @@
 """Render an issued statement's PDF once, and e-mail it once.
 
 Order of events. An issued statement is rendered only when no credit on it awaits a
-decision, so the stored PDF shows the credit as decided (granted and deducted from
-the next invoice, or not granted and why) — the document the customer receives is
-final. Three paths dispatch the render task, and whichever finds nothing pending
-renders, stores and sends:
+decision, so the stored PDF shows the credit as decided (granted, and on which invoice
+by which credit note when the approval applied it; or not granted and why) — the
+document the customer receives is final. The credits' states it was rendered with are
+stored with it (``pdf_credits``), and the e-mail says what the PDF says. Three paths
+dispatch the render task, and whichever finds nothing pending renders, stores and sends:
 
 * the statement's own commit (``statement_generate``, ``statement_reissue``);
 * a credit's decision: credits sends ``credits.signals.credit_decided`` and
@@ -42,6 +43,7 @@ from credits.models import Credit
 from outbox.models import OutboxMessage
 from outbox.services import OutboxFile, outbox_enqueue
 from slaportal.transactions import after_commit
+from statements.credit_report import credit_report
 from statements.models import Statement, StatementCredit
 from statements.pdf import render_statement_pdf, statement_context
 from statements.selectors import awaiting_decision, undelivered_statements
@@ -117,6 +119,9 @@ def statement_render(*, statement_id: int, now: datetime | None = None) -> str:
             return "busy"
         outcome = "already"
         if not statement.pdf:
+            # The final document shows the credits as decided now, and keeps that report
+            # (``pdf_credits``) so a re-render reproduces it.
+            statement.pdf_credits = credit_report(statement, now=now)
             outcome = _store(statement, render_statement_pdf(statement), now)
         if statement.status == Statement.Status.ISSUED and statement.emailed_at is None:
             statement_send(statement=statement, now=now)
@@ -125,18 +130,18 @@ def statement_render(*, statement_id: int, now: datetime | None = None) -> str:
 
 
 def _store(statement: Statement, content: bytes, now: datetime) -> str:
-    """Store the PDF (the caller holds the statement's row)."""
+    """Store the PDF and the credit report it shows (the caller holds the row)."""
     name = default_storage.save(pdf_name(statement), ContentFile(content))
-    # One UPDATE of the three columns the trigger lets us set once, from empty. "From
+    # One UPDATE of the columns the trigger lets us set once, from empty. "From
     # empty" is also the backstop where rows cannot be locked (SQLite): a render that
     # lost the race drops its file.
     sha256 = hashlib.sha256(content).hexdigest()
     stored = Statement.objects.filter(pk=statement.pk, pdf="").update(
-        pdf=name, pdf_sha256=sha256, pdf_rendered_at=now
+        pdf=name, pdf_sha256=sha256, pdf_rendered_at=now, pdf_credits=statement.pdf_credits
     )
     if not stored:
         default_storage.delete(name)
-        statement.refresh_from_db(fields=["pdf", "pdf_sha256", "pdf_rendered_at"])
+        statement.refresh_from_db(fields=["pdf", "pdf_sha256", "pdf_rendered_at", "pdf_credits"])
         return "already"
     statement.pdf, statement.pdf_sha256, statement.pdf_rendered_at = name, sha256, now
     log.info("statement %s: PDF stored as %s (%s bytes)", statement.number, name, len(content))

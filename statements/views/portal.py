@@ -5,12 +5,14 @@ organisation's statement is a 404."""
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 
 from slaportal.pages import paginate, render_zoned
 from slaportal.permissions import customer_required
 from statements.models import Statement
 from statements.selectors import statements_for_customer
-from statements.views.common import pdf_response, summary
+from statements.stored_pdf import StoredPdfError
+from statements.views.common import pdf_error_page, pdf_response, summary
 
 
 def _own(request: HttpRequest, statement_id: int) -> Statement:
@@ -39,4 +41,8 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
 
 @customer_required
 def statement_pdf(request: HttpRequest, statement_id: int) -> HttpResponse:
-    return pdf_response(_own(request, statement_id))
+    statement = _own(request, statement_id)
+    try:
+        return pdf_response(statement)
+    except StoredPdfError as error:
+        return pdf_error_page(request, error, back=reverse("portal-statement", args=[statement.pk]))

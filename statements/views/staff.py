@@ -20,12 +20,15 @@ from statements.forms import GenerateForm, ReissueForm, StatementFilterForm
 from statements.models import Statement, StatementRun, StatementRunItem
 from statements.selectors import statement_email, statements_for_staff
 from statements.services import (
+    may_restore,
     statement_generate,
+    statement_pdf_restore,
     statement_reissue,
     statement_run_retry,
     statements_plan,
 )
-from statements.views.common import pdf_response, summary
+from statements.stored_pdf import MESSAGES, StoredPdfError, stored_problem
+from statements.views.common import pdf_error_page, pdf_response, summary
 
 readers = role_required(roles.ACCOUNT_MANAGER, roles.OPERATIONS)
 actors = role_required(roles.ACCOUNT_MANAGER)
@@ -78,6 +81,9 @@ def _render_detail(
             **summary(statement),
             "email": statement_email(statement),
             "may_act": _may_act(request),
+            "may_restore": may_restore(request.user, statement),
+            "pdf_problem": stored_problem(statement),
+            "pdf_messages": MESSAGES,
             "reissue_form": reissue_form or ReissueForm(),
         },
     )
@@ -90,7 +96,45 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
 
 @readers
 def statement_pdf(request: HttpRequest, statement_id: int) -> HttpResponse:
-    return pdf_response(_statement(statement_id))
+    statement = _statement(statement_id)
+    try:
+        return pdf_response(statement)
+    except StoredPdfError as error:
+        restore = None
+        if may_restore(request.user, statement):
+            restore = reverse("staff-statement-pdf-restore", args=[statement.pk])
+        return pdf_error_page(
+            request,
+            error,
+            back=reverse("staff-statement", args=[statement.pk]),
+            restore=restore,
+        )
+
+
+RESTORED = {
+    "intact": "The stored PDF matches its checksum: nothing to re-render.",
+    "restored": "The PDF was re-rendered from the statement and matches the issued "
+    "document byte for byte; it is served again.",
+    "replaced": "The PDF was re-rendered from the statement and stored as a new file with "
+    "its own checksum (the re-render differs in bytes from the original); the audit log "
+    "keeps the old checksum.",
+}
+
+
+@actors
+@require_POST
+def statement_pdf_restore_view(request: HttpRequest, statement_id: int) -> HttpResponse:
+    statement = _statement(statement_id)
+    try:
+        # Another customer's account manager: PermissionDenied, a 403 (staff read every
+        # statement, so it is no secret that it exists).
+        outcome = statement_pdf_restore(statement=statement, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        level = messages.info if outcome == "intact" else messages.success
+        level(request, RESTORED[outcome])
+    return redirect("staff-statement", statement_id=statement.pk)
 
 
 @actors

@@ -101,3 +101,33 @@ def test_account_manager_finds_a_statement_in_the_back_office(
     expect(page.get_by_role("button", name="Re-issue")).to_be_visible()
     assert_accessible(page, "staff statement page")
     screenshot(page, "statements-staff-detail")
+
+
+def test_customer_sees_a_rejected_credit_with_its_reason_and_the_pdf_says_so(
+    page, live_server, june_contract, account_manager, statements_emptied_after
+):
+    from playwright.sync_api import expect
+
+    from credits.services import credit_reject
+    from statements.selectors import statement_credits
+    from statements.services import statement_render
+
+    statement = statement_generate(contract=june_contract, month=JUNE, now=NOW)
+    [credit] = statement_credits(statement)
+    credit_reject(credit=credit, actor=account_manager, reason="Planned with the customer")
+    statement_render(statement_id=statement.pk, now=NOW)
+    person = CustomerUserFactory(customer=june_contract.customer, first_name="Nina")
+    login(page, live_server, person)
+    page.goto(f"{live_server.url}/portal/statements/")
+    row = page.get_by_role("row").filter(has_text=statement.number)
+    expect(row.get_by_test_id("list-credit")).to_have_text("0.00 USD")
+    expect(row).to_contain_text("Rejected (200.00 USD not granted)")
+    screenshot(page, "statements-customer-list-rejected")
+    row.get_by_role("link", name="June 2026").click()
+    expect(page.get_by_test_id("statement-credit")).to_have_text("0.00 USD")
+    expect(page.get_by_test_id("credit-state")).to_have_text("Rejected")
+    expect(page.get_by_test_id("credit-sentence")).to_have_text(
+        "Rejected: Planned with the customer"
+    )
+    assert_accessible(page, "customer statement page, rejected credit")
+    screenshot(page, "statements-customer-detail-rejected")

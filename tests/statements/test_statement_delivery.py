@@ -225,7 +225,7 @@ def test_approving_the_credit_delivers_the_statement_right_after_the_commit(
     # No tick ran: the decision's signal did it.
     assert renders == [statement.pk]
     [email] = statement_mails()
-    assert "200.00 USD — granted" in email.body
+    assert "200.00 USD — Approved; not yet on an invoice" in email.body
     statement.refresh_from_db()
     assert statement.pdf and statement.emailed_at is not None
 
@@ -247,8 +247,8 @@ def test_a_statement_waits_for_every_credit_and_goes_out_after_the_last_decision
         credit_reject(credit=publishing, actor=account_manager, reason="Planned with the customer")
     assert renders == [statement.pk]
     [email] = statement_mails()
-    assert "not granted (Planned with the customer)" in email.body
-    assert "200.00 USD — granted" in email.body
+    assert "Rejected: Planned with the customer" in email.body
+    assert "200.00 USD — Approved; not yet on an invoice" in email.body
 
 
 def test_a_decision_whose_render_task_is_lost_is_delivered_by_the_next_tick(
@@ -263,7 +263,7 @@ def test_a_decision_whose_render_task_is_lost_is_delivered_by_the_next_tick(
     assert mail.outbox == []
     assert tick(NEXT_TICK, django_capture_on_commit_callbacks).deliveries == 1
     [email] = statement_mails()
-    assert "not granted (Customer already compensated)" in email.body
+    assert "Rejected: Customer already compensated" in email.body
 
 
 def test_two_workers_rendering_one_statement_at_once_render_it_once(

@@ -57,8 +57,13 @@ def test_the_statement_is_emailed_once_after_the_credit_is_approved(
     assert files[f"{statement.number}.pdf"] == statement.pdf.read()
     text = body(received)
     assert "Heretto CCMS: 99.201 % — missed" in text
-    assert "200.00 USD — granted" in text
-    assert "Invoice adjustment: −200.00 USD" in text
+    # No invoice is open: granted, and said to be on no invoice yet (never "applied").
+    assert (
+        "Heretto CCMS: 200.00 USD — Approved; not yet on an invoice: 200.00 USD goes on "
+        "your next subscription services invoice." in text
+    )
+    assert "Credits granted by this statement: 200.00 USD." in text
+    assert "applied" not in text.lower()
     assert statement.emailed_at is not None
     assert statement_email(statement).status == "sent"
 
@@ -90,8 +95,9 @@ def test_a_rejected_credit_is_emailed_with_the_reason(
     with django_capture_on_commit_callbacks(execute=True):
         credit_reject(credit=credit, actor=account_manager, reason="Outage was on our side")
     [received] = smtp.received
-    assert "200.00 USD — not granted (Outage was on our side)" in body(received)
-    assert "Invoice adjustment" not in body(received)
+    assert "200.00 USD — Rejected: Outage was on our side" in body(received)
+    assert "Credits granted by this statement: 0.00 USD." in body(received)
+    assert "applied" not in body(received).lower()
 
 
 def _queued(june_contract, account_manager) -> Statement:

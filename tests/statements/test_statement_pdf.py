@@ -7,16 +7,19 @@ import hashlib
 import io
 import logging
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
 from pypdf import PdfReader
 
+from credits.models import CreditNote
 from credits.services import credit_approve, credit_reject
 from statements import pdf
 from statements.models import Statement
 from statements.selectors import statement_credits
 from statements.services import statement_generate, statement_render
+from tests.support.factories import InvoiceFactory
 from tests.support.pdf import pdf_text
 
 JUNE = date(2026, 6, 1)
@@ -44,9 +47,12 @@ def test_the_pdf_waits_for_the_credit_decision_then_is_stored_once(statement, ac
     assert statement.pdf_rendered_at == NOW
 
 
-def test_the_pdf_shows_customer_month_availability_credit_and_adjustment(
+def test_the_pdf_shows_customer_month_availability_credit_and_its_credit_note(
     statement, account_manager
 ):
+    invoice = InvoiceFactory(
+        contract=statement.contract, number="INV-2026-0701", amount=Decimal("5500.00")
+    )
     [credit] = statement_credits(statement)
     credit_approve(credit=credit, actor=account_manager)
     statement_render(statement_id=statement.pk, now=NOW)
@@ -58,10 +64,12 @@ def test_the_pdf_shows_customer_month_availability_credit_and_adjustment(
     assert statement.number in text
     assert "Heretto CCMS" in text and "99.201 %" in text
     assert "Cloud Publishing" in text and "100.000 %" in text
-    assert "200.00 USD" in text and "Granted" in text
-    assert "Service credit — Heretto CCMS, June 2026" in text
-    assert "−200.00 USD" in text  # the negative line against the next invoice
-    assert "Adjustment to your next invoice" in text
+    [note] = CreditNote.objects.filter(invoice=invoice)
+    flat = " ".join(text.split())
+    assert "Heretto CCMS: 200.00 USD — Applied" in flat
+    assert f"200.00 USD applied to invoice INV-2026-0701 by credit note {note.number}" in flat
+    assert f"Heretto CCMS INV-2026-0701 {note.number} −200.00 USD" in flat  # the notes table
+    assert "Credits granted by this statement 200.00 USD" in flat
     assert "Upstream DNS provider" in text  # a counted outage
     assert "Database upgrade" in " ".join(text.split())
     assert "Scheduled maintenance: not counted" in " ".join(text.split())
@@ -73,9 +81,15 @@ def test_the_pdf_shows_customer_month_availability_credit_and_adjustment(
 def test_a_rejected_credit_shows_why_and_adjusts_no_invoice(statement, account_manager):
     [credit] = statement_credits(statement)
     credit_reject(credit=credit, actor=account_manager, reason="Customer already compensated")
-    text = pdf_text(pdf.render_statement_pdf(statement))
-    assert "Not granted" in text and "Customer already compensated" in text
-    assert "No adjustment to your invoices results from this statement." in text
+    assert statement_render(statement_id=statement.pk, now=NOW) == "rendered"
+    statement.refresh_from_db()
+    text = " ".join(pdf_text(statement.pdf.read()).split())
+    assert "Heretto CCMS: 200.00 USD — Rejected" in text
+    assert "Rejected: Customer already compensated" in text
+    assert "Credits granted by this statement 0.00 USD" in text
+    assert "Not granted 200.00 USD" in text
+    assert "No credit note is issued for this statement" in text
+    assert "applied to invoice" not in text
 
 
 def test_a_stored_pdf_cannot_be_replaced(statement, account_manager):

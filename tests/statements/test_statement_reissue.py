@@ -96,13 +96,17 @@ def test_a_changed_outage_reissues_the_month_and_the_approval_settles_the_differ
         f"Revised service level statement {second.number} — June 2026 (replaces {first.number})"
     )
     assert f"It replaces statement {first.number} (revision 1)" in email.body
-    assert "400.00 USD — granted" in email.body
+    assert "400.00 USD — Approved; not yet on an invoice" in email.body
+    assert (
+        "Credits granted by this statement: 400.00 USD; previously credited: 200.00 USD; "
+        "net change: +200.00 USD." in email.body
+    )
     assert [name for name, _, _ in email.attachments] == [f"{second.number}.pdf"]
     second.refresh_from_db()
     assert second.pdf and second.emailed_at is not None
 
 
-def test_the_reissued_pdf_says_what_it_replaces_and_shows_the_reversal(
+def test_the_reissued_pdf_says_what_it_replaces_previously_credited_and_the_net_change(
     june_contract, account_manager
 ):
     from tests.support.pdf import pdf_text
@@ -116,7 +120,10 @@ def test_the_reissued_pdf_says_what_it_replaces_and_shows_the_reversal(
     second.refresh_from_db()
     text = " ".join(pdf_text(second.pdf.read()).split())
     assert f"This statement replaces statement {second.supersedes.number} (revision 1)" in text
-    assert "−400.00 USD" in text and "+200.00 USD" in text and "−200.00 USD" in text
+    assert "Credits granted by this statement 400.00 USD" in text
+    assert "Previously credited (earlier revisions) 200.00 USD" in text
+    assert "Net change +200.00 USD" in text
+    assert "Adjustment" not in text  # no invoice line claimed that the ledger lacks
     assert "97.812 %" in text
 
 
