@@ -41,7 +41,7 @@ class ApplicationSerializer(serializers.Serializer):
     reversed_by = serializers.CharField(help_text="The reversing credit note, if reversed.")
 
 
-class CreditStateSerializer(serializers.Serializer):
+class CreditStandingSerializer(serializers.Serializer):
     """What became of a credit now, from the ledger and its credit notes."""
 
     status = serializers.ChoiceField(choices=STATE_STATUSES)
@@ -106,11 +106,11 @@ class CreditSerializer(serializers.ModelSerializer):
     def get_invoice_kind(self, credit: Credit) -> str:
         return target_kind(credit)
 
-    @extend_schema_field(CreditStateSerializer)
+    @extend_schema_field(CreditStandingSerializer)
     def get_state(self, credit: Credit) -> dict:
         states = self.context.get("credit_states") or {}
         state = states.get(credit.pk) or credit_states([credit.pk])[credit.pk]
-        return CreditStateSerializer(state).data
+        return CreditStandingSerializer(state).data
 
 
 class DirectInputSerializer(serializers.Serializer):

@@ -210,6 +210,7 @@ SPECTACULAR_SETTINGS = {
         "TicketClockStateEnum": "tickets.serializers.CLOCK_STATES",
         # Named here since the webhook payloads (x-webhooks) add more fields called "kind".
         "CreditNoteKindEnum": "credits.models.CreditNote.Kind",
+        "PdfUnavailableCodeEnum": ["altered", "missing"],
     },
     # The webhook payloads (x-webhooks), then drf-spectacular's default enum naming.
     "POSTPROCESSING_HOOKS": [

@@ -59,7 +59,7 @@ def books(customer, account_manager):
     customer.account_managers.add(account_manager)
     contract = make_contract(customer)
     grant(contract, account_manager, "300.00")
-    applied = InvoiceFactory(contract=contract, number="INV-A", amount=D("120.00"))
+    InvoiceFactory(contract=contract, number="INV-A", amount=D("120.00"))
     credits_apply(customer=customer)
     InvoiceFactory(contract=contract, number="INV-B")
     return customer
