@@ -149,9 +149,15 @@ def test_an_approved_credit_reaches_the_bill_the_customer_and_the_billing_system
 
         statement = Statement.objects.get(contract=contract, month=date(2026, 6, 1))
         subjects = _subjects(smtp)
-        assert len(subjects) == 2, subjects
-        by_file = {name for m in smtp.received for name in attachments(m)}
-        assert by_file == {f"{statement.number}.pdf", f"{note.number}.pdf"}
+        # The tick also states the contract's later, creditless months; of June's trail
+        # the customer has exactly one statement e-mail and one credit-note e-mail.
+        assert len([s for s in subjects if statement.number in s]) == 1, subjects
+        assert len([s for s in subjects if note.number in s]) == 1, subjects
+        files = {name: m for m in smtp.received for name in attachments(m)}
+        assert {f"{statement.number}.pdf", f"{note.number}.pdf"} <= set(files)
+        if first:
+            sent_after_first = len(subjects)
+        assert len(subjects) == sent_after_first  # the second run sent nothing
         assert all(m["To"] == "ap@northwind.test" for m in smtp.received)
 
         seen: dict[str, list[dict]] = {}
