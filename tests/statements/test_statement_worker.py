@@ -196,9 +196,11 @@ def test_the_monthly_job_on_a_real_worker_sends_one_statement_per_contract(
         assert contract.customer.name in text and label in text
         assert service in text and availability in text
         if contract == ny:
-            assert "200.00 USD" in text and "−200.00 USD" in text
+            # No invoice is open: granted, on no invoice yet (no credit note claimed).
+            assert "Heretto CCMS: 200.00 USD — Approved, not yet on an invoice" in text
+            assert "Credits granted by this statement 200.00 USD" in text
         else:
-            assert "No adjustment to your invoices" in text
+            assert "No credit note is issued for this statement" in text
 
     # Again: the tick, and the same task delivered twice, create and send nothing.
     call_task(env, "statements.tasks.statements_tick_task")
