@@ -39,6 +39,16 @@ POLICY_TERMS = [f.name for f in SLAPolicy._meta.concrete_fields if f.name != "id
 # ---------------------------------------------------------------- customers & services
 
 
+class CodeRelatedField(serializers.SlugRelatedField):
+    """An object named by its code. A code with a NUL character names nothing (and
+    PostgreSQL could not even look it up): a field error, never a 500."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value="(a NUL character)")
+        return super().to_internal_value(data)
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     billing_emails = serializers.ListField(
         child=serializers.EmailField(), source="billing_email_list", read_only=True
@@ -212,10 +222,8 @@ def _invoice_kinds(**kwargs: Any) -> serializers.ListField:
 
 class PolicySerializer(serializers.ModelSerializer):
     credit_invoice_kinds = _invoice_kinds(read_only=True)
-    measurement_calendar = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    support_calendar = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, allow_null=True
-    )
+    measurement_calendar = CodeRelatedField(slug_field="code", read_only=True)
+    support_calendar = CodeRelatedField(slug_field="code", read_only=True, allow_null=True)
     # Read as text: empty when the policy names no status page (not a "uri" then).
     status_page_url = serializers.CharField(read_only=True)
     bands = BandSerializer(many=True, read_only=True)
@@ -232,10 +240,8 @@ class PolicyInputSerializer(serializers.ModelSerializer):
     """The same shape as a read policy. Fields come from the model for their types only."""
 
     credit_invoice_kinds = _invoice_kinds(required=False)
-    measurement_calendar = serializers.SlugRelatedField(
-        slug_field="code", queryset=Calendar.objects.all()
-    )
-    support_calendar = serializers.SlugRelatedField(
+    measurement_calendar = CodeRelatedField(slug_field="code", queryset=Calendar.objects.all())
+    support_calendar = CodeRelatedField(
         slug_field="code", queryset=Calendar.objects.all(), allow_null=True, required=False
     )
     bands = BandSerializer(many=True, required=False)
@@ -261,9 +267,9 @@ class ContractLineSerializer(serializers.ModelSerializer):
 
 
 class ContractSerializer(serializers.ModelSerializer):
-    policy = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    policy = CodeRelatedField(slug_field="code", read_only=True)
     policy_version = serializers.IntegerField(source="policy.version", read_only=True)
-    support_calendar = serializers.SlugRelatedField(
+    support_calendar = CodeRelatedField(
         slug_field="code",
         read_only=True,
         allow_null=True,
@@ -310,7 +316,7 @@ class ContractInputSerializer(serializers.Serializer):
     )
     currency = serializers.CharField()
     lines = ContractLineInputSerializer(many=True)
-    support_calendar = serializers.SlugRelatedField(
+    support_calendar = CodeRelatedField(
         slug_field="code",
         queryset=Calendar.objects.all(),
         allow_null=True,

@@ -212,3 +212,13 @@ def test_policy_filters(agent, policy, calendar):
     assert [p["code"] for p in listed] == ["multiplier"]
     assert listed[0]["credit_multiplier"] == "10.00"
     assert listed[0]["bands"] == []
+
+
+def test_a_calendar_code_with_a_nul_character_is_a_field_error(admin_user):
+    # PostgreSQL cannot even look such a code up; the API answers 400, never 500.
+    response = client_for(admin_user).post(
+        f"{API}policies/", {"code": "x", "measurement_calendar": "a\x00b"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "does not exist" in " ".join(response.json()["measurement_calendar"])
+    assert not SLAPolicy.objects.filter(code="x").exists()
