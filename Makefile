@@ -42,13 +42,20 @@ $(AXE): package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $(AXE); \
 	else echo "note: npm not found; the browser tests' accessibility checks need axe-core"; fi
 
+# The suite runs on every core (pytest-xdist), each worker with a test database and a
+# var/tests/<worker>/ of its own; TEST_WORKERS=0 runs it in one process. (Not --dist
+# loadfile: under it schemathesis runs none of its generated cases.)
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist load
+
 test: venv $(AXE)
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PYTEST)
 
 # The date-sensitive tests (marker `edges`: the dashboards' month so far, the statements
-# tick, escalations, credit expiry), one run per instant below, the suite's clock set
-# there (SLA_TEST_NOW, tests/support/clock.py); `make test` runs them at its default instant.
+# tick, escalations, credit expiry) once per instant below, in one run: each test's id
+# names its instant (SLA_TEST_INSTANTS, tests/support/clock.py); `make test` runs them at
+# its default instant (SLA_TEST_NOW).
 #   2027-03-01T05:00:00Z  first second of March in New York (still February in Chicago)
 #   2026-10-01T05:00:30Z  first minute of October in Chicago (01:00 in New York)
 #   2026-07-01T03:59:30Z  last minute of June in New York (already July in UTC)
@@ -61,14 +68,7 @@ EDGE_INSTANTS := 2027-03-01T05:00:00Z 2026-10-01T05:00:30Z 2026-07-01T03:59:30Z 
   2026-03-08T07:30:00Z 2026-11-01T06:30:00Z 2028-02-29T12:00:00Z 2026-12-31T23:59:00Z
 
 test-edges: venv $(AXE)
-	@failed=0; summary=""; \
-	for instant in $(EDGE_INSTANTS); do \
-	  echo "== SLA_TEST_NOW=$$instant"; \
-	  if SLA_TEST_NOW=$$instant $(PY) -m pytest -m edges -q; then result=passed; \
-	  else result=FAILED; failed=1; fi; \
-	  summary="$$summary  $$instant  $$result\n"; \
-	done; \
-	printf "test-edges, one run per instant:\n$$summary"; exit $$failed
+	SLA_TEST_INSTANTS="$(EDGE_INSTANTS)" $(PYTEST) -m edges -rp
 
 bench: venv
 	mkdir -p bench/results

@@ -21,7 +21,7 @@ from django.db import connection
 from contracts import services
 from contracts.models import Calendar, Contract, Invoice, SLAPolicy
 from tests.support.api_helpers import WEEKDAY_HOURS, band_tuples
-from tests.support.clock import suite_now
+from tests.support.clock import suite_instants, suite_now
 from tests.support.factories import (
     ContractFactory,
     ContractLineFactory,
@@ -50,14 +50,37 @@ pytest_plugins = [
 pytest.register_assert_rewrite("tests.support.page_helpers")
 
 NOW = suite_now()
+# ``make test-edges``: the date-sensitive tests (marker ``edges``) once per instant of
+# SLA_TEST_INSTANTS, in one run (one collection, one test database), each id naming its
+# instant; every other test stays at NOW.
+EDGE_INSTANTS = suite_instants()
 
 
 def pytest_report_header(config) -> str:
-    return f"clock: every test starts at {NOW:%Y-%m-%dT%H:%M:%SZ} (SLA_TEST_NOW)"
+    header = f"clock: every test starts at {NOW:%Y-%m-%dT%H:%M:%SZ} (SLA_TEST_NOW)"
+    if EDGE_INSTANTS:
+        header += f"; tests marked edges at each of {len(EDGE_INSTANTS)} SLA_TEST_INSTANTS"
+    return header
+
+
+def pytest_generate_tests(metafunc) -> None:
+    if EDGE_INSTANTS and metafunc.definition.get_closest_marker("edges"):
+        metafunc.parametrize(
+            "suite_instant",
+            EDGE_INSTANTS,
+            ids=[f"{i:%Y-%m-%dT%H:%M:%SZ}" for i in EDGE_INSTANTS],
+            indirect=True,
+        )
+
+
+@pytest.fixture
+def suite_instant(request) -> datetime:
+    """The instant this test starts at: NOW, or one of SLA_TEST_INSTANTS (edges)."""
+    return getattr(request, "param", NOW)
 
 
 @pytest.fixture(autouse=True)
-def frozen_now(request) -> Iterator[datetime]:
+def frozen_now(request, suite_instant: datetime) -> Iterator[datetime]:
     """Every test runs at NOW, never at the real date or time: the clock stands still
     there, so a test sees exactly the instant it asked for. With a live server or real
     worker processes (marker ``ticking``) it runs on from NOW instead: requests, pages
@@ -66,8 +89,8 @@ def frozen_now(request) -> Iterator[datetime]:
     nests); ``frozen_now`` is the value for tests written relative to the suite's
     instant (``make test-edges`` runs those at month ends, DST changes, 29 February…)."""
     ticking = "live_server" in request.fixturenames or request.node.get_closest_marker("ticking")
-    with time_machine.travel(NOW, tick=bool(ticking)):
-        yield NOW
+    with time_machine.travel(suite_instant, tick=bool(ticking)):
+        yield suite_instant
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,27 @@
 """Settings for the test run: the real settings, with a throwaway key and plain HTTP."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Files the tests write (stored PDFs, .eml mail) go under a folder per pytest-xdist worker:
+# two workers' test databases hand out the same ids, so the same statement number, and
+# must not overwrite each other's documents.
+os.environ.setdefault(
+    "VAR_DIR",
+    str(
+        Path(__file__).resolve().parent.parent
+        / "var"
+        / "tests"
+        / os.environ.get("PYTEST_XDIST_WORKER", "main")
+    ),
+)
+
+Path(os.environ["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
 
 from slaportal.settings import *  # noqa: E402,F403
 

@@ -43,6 +43,13 @@ def suite_now() -> datetime:
     return parse_instant(os.environ.get("SLA_TEST_NOW") or DEFAULT_NOW)
 
 
+def suite_instants() -> list[datetime]:
+    """The instants of SLA_TEST_INSTANTS (space- or comma-separated), at each of which
+    ``make test-edges`` runs the tests marked ``edges``; none when unset."""
+    text = os.environ.get("SLA_TEST_INSTANTS", "").replace(",", " ")
+    return [parse_instant(part) for part in text.split()]
+
+
 def command(*args: str) -> list[str]:
     """``[python, *args]`` run on the caller's clock (its "now", ticking on from there)."""
     return [sys.executable, "-m", "tests.support.clock", datetime.now(UTC).isoformat(), *args]

@@ -229,7 +229,7 @@ CLAUSES: list[Clause] = [
         M, "equal to 10 times the amount that the customer paid", BALTO, "credit_rule", "multiplier"
     ),
     Clause(
-        M, "cannot be exchanged into a cash amount", BALTO, "credits_redeemable_for_cash", False
+        M, "cannot be exchanged into a cash amount", BALTO, "credits_cash_refundable", False
     ),
     Clause(
         M,
