@@ -232,6 +232,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             policy=policy,
             lines=[(line["service"], line["monthly_fee"]) for line in data.pop("lines")],
             severities=_severity_specs(data.pop("severities", [])),
+            actor=request.user,
             **data,
         )
         return self.respond(contract, status.HTTP_201_CREATED)
@@ -245,6 +246,9 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     write_roles = frozenset({roles.ADMIN, roles.ACCOUNT_MANAGER})
+    # Money: read by the customer's account managers (and administrators), as the pages.
+    staff_readers = frozenset({roles.ACCOUNT_MANAGER})
+    managed_reads = True
 
     def get_queryset(self) -> QuerySet[Invoice]:
         return self.scope(super().get_queryset(), customer_field="customer")

@@ -67,6 +67,9 @@ class CreditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
     serializer_class = CreditSerializer
     filterset_class = CreditFilter
     write_roles = frozenset({roles.ACCOUNT_MANAGER, roles.ADMIN})
+    # Money: read by the customer's account managers (and administrators), as the pages.
+    staff_readers = frozenset({roles.ACCOUNT_MANAGER})
+    managed_reads = True
 
     def get_queryset(self) -> QuerySet[Credit]:
         return self.scope(super().get_queryset(), customer_field="contract__customer")
@@ -122,6 +125,9 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
     serializer_class = LedgerEntrySerializer
     filterset_class = LedgerFilter
     write_roles: frozenset[str] = frozenset()  # read-only: entries come from the services
+    # Money: read by the customer's account managers (and administrators), as the pages.
+    staff_readers = frozenset({roles.ACCOUNT_MANAGER})
+    managed_reads = True
 
     def get_queryset(self) -> QuerySet[LedgerEntry]:
         return self.scope(super().get_queryset(), customer_field="customer")

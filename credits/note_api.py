@@ -98,6 +98,9 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVi
     serializer_class = CreditNoteSerializer
     filterset_class = CreditNoteFilter
     write_roles: frozenset[str] = frozenset()  # read-only: notes come from the services
+    # Money: read by the customer's account managers (and administrators), as the pages.
+    staff_readers = frozenset({roles.ACCOUNT_MANAGER})
+    managed_reads = True
 
     def get_queryset(self) -> QuerySet[CreditNote]:
         user = self.request.user

@@ -98,3 +98,71 @@ def sqlite_empty(cursor, table: AppendOnly) -> None:
     cursor.execute(f"DROP TRIGGER IF EXISTS {table.name}_no_delete")
     cursor.execute(f"DELETE FROM {table.table}")
     cursor.execute(sql(*table)["sqlite_up"][1])
+
+
+# ---------------------------------------------------------------- TRUNCATE
+
+# Row triggers do not fire on TRUNCATE, so every table whose rows are issued records also
+# refuses TRUNCATE with a statement-level trigger (PostgreSQL; SQLite has no TRUNCATE).
+# The application's database role has no TRUNCATE privilege either (``db_grant_app_role``);
+# this stops the owner, and a TRUNCATE … CASCADE from a table above.
+NO_TRUNCATE = (
+    "audit_auditentry",
+    "contracts_invoice",
+    "contracts_invoiceline",
+    "credits_ledgerentry",
+    "credits_creditnote",
+    "credits_creditnotefile",
+    "statements_statement",
+    "statements_statementcredit",
+)
+
+_REFUSE_TRUNCATE = """
+CREATE OR REPLACE FUNCTION slaportal_refuse_truncate() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        MESSAGE = TG_TABLE_NAME || ' holds issued records: it cannot be truncated',
+        ERRCODE = 'integrity_constraint_violation';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def truncate_trigger(table: str) -> str:
+    return f"{table}_no_truncate"
+
+
+def no_truncate(*tables: str) -> migrations.RunPython:
+    """A migration operation: ``tables`` refuse TRUNCATE (PostgreSQL)."""
+    unknown = set(tables) - set(NO_TRUNCATE)
+    if unknown:
+        raise ValueError(f"list {sorted(unknown)} in NO_TRUNCATE first")
+
+    def up(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(_REFUSE_TRUNCATE)
+        for table in tables:
+            schema_editor.execute(
+                f"CREATE TRIGGER {truncate_trigger(table)} BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION slaportal_refuse_truncate()"
+            )
+
+    def down(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for table in tables:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {truncate_trigger(table)} ON {table}")
+
+    return migrations.RunPython(up, down)
+
+
+def flush_sql_with_truncate_allowed(statements: list[str]) -> list[str]:
+    """Tests only: a transactional test ends with Django's flush, one TRUNCATE of every
+    table. As the tables' owner, lift the TRUNCATE triggers around it, in its transaction
+    (PostgreSQL DDL is transactional), so nothing stays lifted."""
+    if not statements:
+        return statements
+    lift = [f"ALTER TABLE {t} DISABLE TRIGGER {truncate_trigger(t)};" for t in NO_TRUNCATE]
+    keep = [f"ALTER TABLE {t} ENABLE TRIGGER {truncate_trigger(t)};" for t in NO_TRUNCATE]
+    return lift + statements + keep

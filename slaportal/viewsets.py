@@ -12,7 +12,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from slaportal import roles
+from slaportal import authority, roles
 from slaportal.api import ErrorResponsesAutoSchema
 from slaportal.tokens import PortalTokenAuthentication
 
@@ -26,7 +26,11 @@ class RolePermission(BasePermission):
         if not (user and user.is_authenticated):
             return False
         if request.method in SAFE_METHODS:
-            return not view.staff_only_reads or roles.is_staff_member(user)
+            staff = roles.staff_roles(user)
+            if not staff:  # a customer person: the queryset keeps to their organisation
+                return not view.staff_only_reads
+            readers = view.staff_readers
+            return readers is None or bool(staff & (readers | {roles.ADMIN}))
         return bool(roles.staff_roles(user) & view.write_roles)
 
 
@@ -51,6 +55,8 @@ class TenantScopedQuerysetMixin:
         if user.customer_id is not None:
             return queryset.filter(**{customer_field: user.customer_id})
         if roles.is_staff_member(user):
+            if self.managed_reads:
+                return authority.scope_acted_for(queryset, user, customer_field)
             return queryset
         return queryset.none()
 
@@ -67,6 +73,12 @@ class BaseViewSet(TenantScopedQuerysetMixin, viewsets.GenericViewSet):
     lookup_value_regex = "[^/]+"
     write_roles: frozenset[str] = frozenset({roles.ADMIN})
     staff_only_reads = False
+    # The API reads as the pages do. ``staff_readers``: the staff roles that may read
+    # (administrators always may; None: every staff role). ``managed_reads``: an account
+    # manager reads only the rows of the customers they manage (money: credits, the
+    # ledger, invoices, credit notes), another customer's row being a 404.
+    staff_readers: frozenset[str] | None = None
+    managed_reads = False
 
     def parse(self, serializer_class: type[serializers.Serializer], **kwargs: Any) -> dict:
         serializer = serializer_class(

@@ -61,6 +61,9 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
     serializer_class = StatementSerializer
     filterset_class = StatementFilter
     write_roles = frozenset({roles.ACCOUNT_MANAGER, roles.ADMIN})
+    # The statements pages' readers: account managers and operations (agents work
+    # tickets; they read no statements, drafts or PDFs).
+    staff_readers = frozenset({roles.ACCOUNT_MANAGER, roles.OPERATIONS})
 
     def get_queryset(self) -> QuerySet[Statement]:
         statements = self.scope(super().get_queryset(), customer_field="contract__customer")

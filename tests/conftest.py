@@ -118,6 +118,25 @@ def _append_only_tables_emptied_after(request):
             sqlite_empty(cursor, table)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_lifts_the_truncate_triggers():
+    """A transactional test ends with Django's flush, one TRUNCATE of every table, which
+    the issued-record tables refuse on PostgreSQL (slaportal.append_only.NO_TRUNCATE): the
+    test run, as the tables' owner, lifts those triggers around it in its transaction."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from slaportal.append_only import flush_sql_with_truncate_allowed
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        return original(self, flush_sql_with_truncate_allowed(list(sql_list)))
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
+
+
 @pytest.fixture
 def statements_emptied_after(transactional_db):
     """The live server's test ends by emptying every table with DELETE on SQLite, which

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audit.services import audit_record, changed
@@ -29,7 +29,7 @@ from contracts.models import (
 from contracts.services._common import _clean, _decimal, _terms
 from contracts.services.policies import SeveritySpec, _severity_row
 from contracts.terms import check_severities
-from slaportal import roles
+from slaportal import authority
 
 
 def _line_list(lines: Iterable[tuple[Service, Any]]) -> list[tuple[Service, Decimal]]:
@@ -57,7 +57,11 @@ def contract_create(
     end_date: date | None = None,
     support_calendar: Calendar | None = None,
     severities: Iterable[SeveritySpec] = (),
+    actor: User | None = None,
 ) -> Contract:
+    """A new contract of ``customer``; ``actor`` (None: the system, e.g. the demo) must
+    be an administrator or one of the customer's account managers."""
+    _require_contract_staff(actor, customer)
     contract = Contract(
         customer=customer,
         policy=policy,
@@ -99,18 +103,8 @@ CONTRACT_CHANGEABLE = (
 
 
 def _require_contract_staff(actor: User | None, customer: Customer) -> None:
-    """An administrator, or an account manager of this customer."""
-    allowed = actor is not None and (
-        roles.has_role(actor, roles.ADMIN)
-        or (
-            roles.has_role(actor, roles.ACCOUNT_MANAGER)
-            and customer.account_managers.filter(pk=actor.pk).exists()
-        )
-    )
-    if not allowed:
-        raise PermissionDenied(
-            "Only this customer's account manager or an administrator may change its contracts."
-        )
+    """An administrator, or an account manager of this customer (or the system)."""
+    authority.require_acts_for(actor, customer.pk, what="change its contracts")
 
 
 def _audited(contract: Contract) -> dict[str, Any]:

@@ -6,8 +6,8 @@ added by the credits app. Posting an invoice again is idempotent (``invoice_reco
 the same content is no change, the same content with a payment records the payment, and
 different content is a conflict naming each differing field.
 
-Who may record invoices and payments: an administrator or an account manager (any
-customer's, as the API has always allowed), or the system (``actor=None``: the import
+Who may record invoices and payments: an administrator, an account manager of the
+invoice's customer (``slaportal.authority``), or the system (``actor=None``: the import
 command, the demo).
 """
 
@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,7 +26,7 @@ from audit.services import audit_record
 from contracts.models import Contract, Invoice, InvoiceLine, User
 from contracts.services._common import _decimal
 from contracts.signals import invoice_recorded
-from slaportal import roles
+from slaportal import authority
 
 # What the billing system says about an invoice besides its number; frozen once recorded.
 CONTENT = (
@@ -46,11 +46,14 @@ CREATED, UNCHANGED, PAID = "created", "unchanged", "paid"
 class InvoiceConflict(Exception):
     """An invoice posted again with content that differs from the recorded one."""
 
-    def __init__(self, invoice: Invoice, fields: dict[str, dict[str, str]]) -> None:
+    def __init__(
+        self, invoice: Invoice, fields: dict[str, dict[str, str]], message: str = ""
+    ) -> None:
         self.invoice = invoice
         self.fields = fields
         super().__init__(
-            f"Invoice {invoice.number} is issued and cannot change: {', '.join(fields)} "
+            message
+            or f"Invoice {invoice.number} is issued and cannot change: {', '.join(fields)} "
             "differ from the recorded invoice. Issue a new invoice (or a credit) instead."
         )
 
@@ -65,11 +68,10 @@ class Recorded:
         return self.outcome == CREATED
 
 
-def require_billing_staff(actor: User | None) -> None:
-    if actor is not None and not (
-        roles.has_role(actor, roles.ADMIN) or roles.has_role(actor, roles.ACCOUNT_MANAGER)
-    ):
-        raise PermissionDenied("Only an account manager or an administrator may record invoices.")
+def require_billing_staff(actor: User | None, contract: Contract) -> None:
+    """An administrator, or an account manager of the contract's customer (or the
+    system: the import command, the demo)."""
+    authority.require_acts_for(actor, contract.customer_id, what="record its invoices")
 
 
 def invoice_build(
@@ -171,7 +173,7 @@ def invoice_create(
     """Record a new invoice with its charge line and tell the apps above
     (``invoice_recorded``). ``currency``: the contract's unless given (and then it must
     be the contract's)."""
-    require_billing_staff(actor)
+    require_billing_staff(actor, contract)
     invoice = invoice_build(
         contract=contract,
         number=number,
@@ -233,7 +235,7 @@ def invoice_record(
     content again changes nothing, or records the payment when ``paid_at`` is new;
     different content raises ``InvoiceConflict``. A ``paid_at`` of None never clears a
     recorded payment (it is a re-post of the invoice as first issued)."""
-    require_billing_staff(actor)
+    require_billing_staff(actor, contract)
     content = {
         "contract": contract,
         "number": number,
@@ -256,6 +258,13 @@ def invoice_record(
             stored = Invoice.objects.select_for_update().filter(number=number).first()
             if stored is None:
                 raise
+    if not (actor is None or authority.acts_for(actor, stored.customer_id)):
+        # The number is another customer's: say so, but show nothing of that invoice.
+        raise InvoiceConflict(
+            stored,
+            {},
+            f"Invoice number {number} is recorded for another customer; numbers are unique.",
+        )
     differing = invoice_differences(stored, invoice_build(looked_up=True, **content))
     if differing:
         raise InvoiceConflict(stored, differing)
@@ -270,7 +279,7 @@ def invoice_pay(
 ) -> Invoice:
     """Record (or correct, or with None withdraw) an invoice's payment; audit-logged.
     Payment decides credit eligibility under policies that require paid invoices."""
-    require_billing_staff(actor)
+    require_billing_staff(actor, invoice.contract)
     if paid_at is not None and timezone.is_naive(paid_at):
         raise ValidationError({"paid_at": ["Give the payment time with its UTC offset."]})
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)

@@ -8,16 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from contracts.models import Contract, Customer, User
 from credits.models import Balance, LedgerEntry
-from slaportal.roles import ACCOUNT_MANAGER, ADMIN, has_role
+from slaportal import authority
 
 
 def manages(actor: User | None, customer: Customer) -> bool:
     """An account manager assigned to this customer."""
-    return (
-        actor is not None
-        and has_role(actor, ACCOUNT_MANAGER)
-        and customer.account_managers.filter(pk=actor.pk).exists()
-    )
+    return authority.manages(actor, customer.pk)
 
 
 def require_account_manager(actor: User | None, customer: Customer) -> None:
@@ -27,9 +23,11 @@ def require_account_manager(actor: User | None, customer: Customer) -> None:
 
 
 def require_staff_for(actor: User | None, customer: Customer) -> None:
-    """An account manager of the customer, or an administrator."""
-    if actor is None or not (has_role(actor, ADMIN) or manages(actor, customer)):
+    """An account manager of the customer, or an administrator (never the system: these
+    are people's actions)."""
+    if actor is None:
         raise PermissionDenied("Only this customer's account manager or an administrator may.")
+    authority.require_acts_for(actor, customer.pk, what="do this")
 
 
 def require_reason(reason: str, field: str = "reason", *, what: str = "") -> str:

@@ -32,6 +32,7 @@ from credits.selectors import credit_terms
 from credits.services import credit_compute
 from outages.models import Outage
 from outages.selectors import ServiceMonth, contract_availability
+from slaportal import authority
 from slaportal.months import month_days, month_has_ended
 from slaportal.transactions import after_commit
 from statements.models import Statement, StatementCredit, StatementRun
@@ -208,6 +209,7 @@ def statement_generate(
     the month is returned unchanged. ``draft=True``: a staff preview, replaced on each
     call (once the month is issued, the issued statement is returned instead).
     """
+    authority.require_acts_for(actor, contract.customer_id, what="generate its statements")
     now = now or timezone.now()
     month = month.replace(day=1)
     existing = current_statement(contract, month)
@@ -251,6 +253,7 @@ def statement_reissue(
     withdrawn, and approving the new one reverses what the earlier one granted
     (``credits.services.credit_approve``). The new statement's e-mail says which one it
     replaces. Nothing changed: the current statement is returned as it is."""
+    authority.require_acts_for(actor, contract.customer_id, what="re-issue its statements")
     now = now or timezone.now()
     month = month.replace(day=1)
     with transaction.atomic():

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from contracts.models import User
-from slaportal.roles import ACCOUNT_MANAGER, ADMIN, has_role
+from slaportal import authority
 from statements.models import Statement
 from statements.pdf import render_statement_pdf
 from statements.stored_pdf import stored_problem
@@ -46,12 +46,7 @@ def may_restore(actor: User | None, statement: Statement) -> bool:
     """An administrator, or an account manager of the statement's customer."""
     if actor is None or not actor.is_authenticated:
         return False
-    if has_role(actor, ADMIN):
-        return True
-    return (
-        has_role(actor, ACCOUNT_MANAGER)
-        and statement.contract.customer.account_managers.filter(pk=actor.pk).exists()
-    )
+    return authority.acts_for(actor, statement.contract.customer_id)
 
 
 def statement_pdf_restore(

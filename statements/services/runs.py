@@ -21,6 +21,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from contracts.models import Contract, User
+from slaportal import authority, roles
 from slaportal.months import month_days, month_has_ended
 from slaportal.transactions import after_commit
 from statements.models import Statement, StatementRun, StatementRunItem
@@ -87,6 +88,8 @@ def statements_plan(
     now = now or timezone.now()
     month = month.replace(day=1)
     owed = contracts_owed(month, now=now, contract_ids=contract_ids)
+    if actor is not None:
+        owed = _acted_for(actor, owed, named=contract_ids is not None)
     if not owed:
         return None
     run = StatementRun.objects.create(
@@ -107,6 +110,23 @@ def statements_plan(
             after_commit(_dispatch_item, contract_id, month, item_id)
     log.info("statements %s (%s): %s planned", f"{month:%Y-%m}", trigger, run.planned)
     return run
+
+
+def _acted_for(actor: User, contracts: list[Contract], *, named: bool) -> list[Contract]:
+    """The contracts among ``contracts`` whose customer ``actor`` acts for. A person who
+    named the contracts may name only those (anything else is refused, written nothing);
+    a month's run by an account manager covers only their own customers' contracts."""
+    if not (roles.has_role(actor, roles.ADMIN) or roles.has_role(actor, roles.ACCOUNT_MANAGER)):
+        authority.require_acts_for(actor, None, what="generate its statements")
+    if named:
+        for contract in contracts:
+            authority.require_acts_for(actor, contract.customer_id, what="generate its statements")
+        return contracts
+    allowed = Contract.objects.filter(authority.customers_acted_for(actor)).filter(
+        pk__in=[c.pk for c in contracts]
+    )
+    ids = set(allowed.values_list("pk", flat=True))
+    return [c for c in contracts if c.pk in ids]
 
 
 def _finish(item: StatementRunItem, status: str, now: datetime, **fields) -> bool:
@@ -158,11 +178,19 @@ def statement_run_retry(
 ) -> StatementRun | None:
     """A new run (trigger ``retry``) for the run's failed contracts still owed a
     statement; None when none is."""
-    failed = list(
-        run.items.filter(status=StatementRunItem.Status.FAILED).values_list(
-            "contract_id", flat=True
-        )
-    )
+    failed_items = run.items.filter(status=StatementRunItem.Status.FAILED)
+    if actor is not None and failed_items.exists():
+        # An account manager retries their own customers' contracts of the run; a run
+        # whose failures are all other customers' is not theirs to retry.
+        mine = failed_items.filter(authority.customers_acted_for(actor, "contract__customer"))
+        if not mine.exists():
+            authority.require_acts_for(
+                actor,
+                failed_items.values_list("contract__customer_id", flat=True)[0],
+                what="retry its statements",
+            )
+        failed_items = mine
+    failed = list(failed_items.values_list("contract_id", flat=True))
     if not failed:
         return None
     return statements_plan(

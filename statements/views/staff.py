@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from contracts.forms import add_service_errors
-from slaportal import roles
+from slaportal import authority, roles
 from slaportal.pages import paginate, render_zoned
 from slaportal.permissions import role_required
 from statements.forms import GenerateForm, ReissueForm, StatementFilterForm
@@ -80,7 +80,7 @@ def _render_detail(
             "statement": statement,
             **summary(statement),
             "email": statement_email(statement),
-            "may_act": _may_act(request),
+            "may_act": authority.acts_for(request.user, statement.contract.customer_id),
             "may_restore": may_restore(request.user, statement),
             "pdf_problem": stored_problem(statement),
             "pdf_messages": MESSAGES,
@@ -127,7 +127,7 @@ def statement_pdf_restore_view(request: HttpRequest, statement_id: int) -> HttpR
     statement = _statement(statement_id)
     try:
         # Another customer's account manager: PermissionDenied, a 403 (staff read every
-        # statement, so it is no secret that it exists).
+        # statement, so it is no secret that it exists); the same for every action here.
         outcome = statement_pdf_restore(statement=statement, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

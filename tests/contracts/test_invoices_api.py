@@ -11,6 +11,17 @@ import pytest
 from audit.models import AuditEntry
 from contracts.models import Invoice, InvoiceLine
 from tests.support.api_helpers import API, client_for
+from tests.support.factories import StaffFactory
+
+
+@pytest.fixture
+def account_manager(customer):
+    """The customer's own account manager: only they (and administrators) may record its
+    contracts and invoices."""
+    manager = StaffFactory(role="account_manager")
+    customer.account_managers.add(manager)
+    return manager
+
 
 URL = f"{API}invoices/"
 
@@ -186,3 +197,30 @@ def test_patching_anything_but_paid_at_is_a_400_and_changes_nothing(admin_user, 
     invoice.refresh_from_db()
     assert invoice.amount == 1000
     assert not AuditEntry.objects.exists()
+
+
+def test_another_customers_account_manager_records_no_invoice_and_learns_nothing(
+    account_manager, contract, other_customer, other_contract
+):
+    stranger = StaffFactory(role="account_manager")
+    other_customer.account_managers.add(stranger)
+    refused = client_for(stranger).post(URL, payload(contract), format="json")
+    assert refused.status_code == 403
+    assert not Invoice.objects.exists()
+
+    recorded = client_for(account_manager).post(URL, payload(contract), format="json")
+    assert recorded.status_code == 201
+    invoice = Invoice.objects.get()
+    # The stranger cannot pay it, nor read it, nor learn its content through a re-post.
+    client = client_for(stranger)
+    paid = client.patch(f"{URL}{invoice.pk}/", {"paid_at": "2026-02-10T00:00:00Z"}, format="json")
+    assert paid.status_code == 404
+    assert client.get(f"{URL}{invoice.pk}/").status_code == 404
+    # The same number on the stranger's own customer's contract: a conflict that shows
+    # nothing of the other customer's invoice.
+    clash = client.post(URL, payload(other_contract, amount="1.00"), format="json")
+    assert clash.status_code == 409
+    assert clash.json()["fields"] == {}
+    assert "another customer" in clash.json()["detail"]
+    invoice.refresh_from_db()
+    assert invoice.paid_at is None

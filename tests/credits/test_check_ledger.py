@@ -23,21 +23,33 @@ from tests.support.factories import CustomerFactory, InvoiceFactory, grant, make
 D = Decimal
 
 
+INVOICE_TABLES = ("contracts_invoice", "contracts_invoiceline")
+
+
+def _alter_triggers(cursor, action: str) -> None:
+    # A table with deferred foreign-key checks still pending cannot be altered: run them
+    # now, then defer again as Django's constraints are.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for table in INVOICE_TABLES:
+        cursor.execute(f"ALTER TABLE {table} {action} TRIGGER USER")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 @contextmanager
 def invoice_guard_lifted() -> Iterator[None]:
     """The database refuses a total that is not the sum of the lines and any change of an
     invoice's customer (contracts migration 0006), so a broken invoice can only be made
     with its triggers out of the way, for this test's own transaction. SQLite: drop them
-    and create them again afterwards. PostgreSQL: ``SET LOCAL session_replication_role =
-    replica`` (the test database's role is a superuser) skips ordinary triggers until it
-    is reset, or until the test's transaction is rolled back."""
+    and create them again afterwards. PostgreSQL: the test run is the tables' owner (never
+    the application's role, which may not), so it disables the invoice tables' triggers
+    and enables them again, within the test's transaction (DDL is transactional there)."""
     migration = import_module("contracts.migrations.0006_invoice_immutable")
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             for statement in migration.SQLITE_DOWN:
                 cursor.execute(statement)
         else:
-            cursor.execute("SET LOCAL session_replication_role = replica")
+            _alter_triggers(cursor, "DISABLE")
         try:
             yield
         finally:
@@ -45,7 +57,7 @@ def invoice_guard_lifted() -> Iterator[None]:
                 for statement in migration.sqlite_sql(Invoice):
                     cursor.execute(statement)
             else:
-                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+                _alter_triggers(cursor, "ENABLE")
 
 
 def _break(number: str, **changes) -> None:

@@ -54,11 +54,41 @@ def test_customer_person_cannot_reach_another_organisation_through_filters(
 
 
 @pytest.mark.parametrize("role", ["agent", "operations", "account_manager", "admin"])
-def test_every_staff_role_reads_every_organisation(role, invoice, other_invoice):
+def test_every_staff_role_reads_every_customer_and_contract(role, invoice, other_invoice):
     client = client_for(StaffFactory(role=role))
-    for kind in ("customers", "contracts", "invoices"):
+    for kind in ("customers", "contracts"):
         assert client.get(f"{API}{kind}/").json()["count"] == 2
-    assert client.get(f"{API}invoices/{other_invoice.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["agent", "operations"])
+@pytest.mark.parametrize("kind", ["invoices", "credits", "ledger", "credit-notes"])
+def test_staff_outside_billing_read_no_money(role, kind, invoice):
+    """The pages refuse agents and operations the money pages; so does the API."""
+    response = client_for(StaffFactory(role=role)).get(f"{API}{kind}/")
+    assert response.status_code == 403, response.content
+
+
+def test_an_account_manager_reads_only_the_invoices_of_customers_they_manage(
+    customer, invoice, other_invoice, account_manager
+):
+    customer.account_managers.add(account_manager)
+    client = client_for(account_manager)
+    listed = client.get(f"{API}invoices/").json()
+    assert [row["id"] for row in listed["results"]] == [invoice.pk]
+    assert client.get(f"{API}invoices/{invoice.pk}/").status_code == 200
+    assert client.get(f"{API}invoices/{other_invoice.pk}/").status_code == 404
+    # An administrator reads every customer's.
+    admin = client_for(StaffFactory(role="admin"))
+    assert admin.get(f"{API}invoices/").json()["count"] == 2
+
+
+@pytest.mark.parametrize("role", ["agent", "customer"])
+def test_agents_and_customers_read_no_statement_drafts(role, customer, customer_user):
+    user = customer_user if role == "customer" else StaffFactory(role=role)
+    response = client_for(user).get(f"{API}statements/", {"status": "draft"})
+    assert response.status_code == (403 if role == "agent" else 200)
+    if role == "customer":
+        assert response.json()["results"] == []
 
 
 def test_a_person_with_neither_organisation_nor_role_sees_no_customer_data(invoice):
@@ -128,7 +158,9 @@ def test_only_the_right_staff_roles_write(role, kind, allowed, customer):
 
 
 def test_a_script_authenticates_with_a_token(invoice):
-    token = Token.objects.create(user=StaffFactory(role="account_manager"))
+    manager = StaffFactory(role="account_manager")
+    invoice.customer.account_managers.add(manager)
+    token = Token.objects.create(user=manager)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert client.get(f"{API}invoices/").json()["count"] == 1

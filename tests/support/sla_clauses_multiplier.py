@@ -228,9 +228,7 @@ CLAUSES: list[Clause] = [
     Clause(
         M, "equal to 10 times the amount that the customer paid", BALTO, "credit_rule", "multiplier"
     ),
-    Clause(
-        M, "cannot be exchanged into a cash amount", BALTO, "credits_cash_refundable", False
-    ),
+    Clause(M, "cannot be exchanged into a cash amount", BALTO, "credits_cash_refundable", False),
     Clause(
         M,
         "capped at a maximum of 30% of paid service during the month",
