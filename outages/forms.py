@@ -17,7 +17,7 @@ from django.utils import timezone
 from contracts.models import Customer, DowntimeCategory, Service
 from outages.filters import affecting
 from outages.models import Outage
-from slaportal.months import local_midnight
+from slaportal.months import check_year, local_midnight
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -35,9 +35,16 @@ class LocalDateTimeField(forms.DateTimeField):
     def to_python(self, value: Any) -> datetime | None:
         # Django reads a naive input in the current zone and refuses a local time that
         # a DST change skips or repeats ("it may be ambiguous or it may not exist").
-        with timezone.override(self.zone):
-            result = super().to_python(value)
-        return None if result is None else result.astimezone(UTC)
+        try:
+            with timezone.override(self.zone):
+                result = super().to_python(value)
+            if result is None:
+                return None
+            check_year(result.year, result.strftime(LOCAL_FORMAT))
+            return result.astimezone(UTC)
+        except (ValueError, OverflowError) as exc:
+            # OverflowError: year 1 or 9999 moved to UTC leaves the calendar.
+            raise forms.ValidationError(str(exc), code="out_of_range") from exc
 
     def prepare_value(self, value: Any) -> Any:
         with timezone.override(self.zone):

@@ -20,6 +20,7 @@ from rest_framework import serializers
 from contracts.models import Customer, DowntimeCategory, Service
 from outages.models import Outage, OutageUpdate
 from slaportal import roles
+from slaportal.months import check_year
 
 
 class OutageUpdateSerializer(serializers.ModelSerializer):
@@ -98,7 +99,12 @@ class AwareDateTimeField(serializers.DateTimeField):
     def enforce_timezone(self, value: datetime) -> datetime:
         if timezone.is_naive(value):
             raise serializers.ValidationError("Give a time with its time zone.")
-        return super().enforce_timezone(value)
+        try:
+            check_year(value.year, value.isoformat())
+            return super().enforce_timezone(value)
+        except (ValueError, OverflowError) as exc:
+            # OverflowError: year 1 or 9999 moved to UTC leaves the calendar.
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 class OutageInputSerializer(serializers.Serializer):

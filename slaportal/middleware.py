@@ -1,5 +1,5 @@
-"""Project middleware: a request id on every request, and the idle timeout of staff
-sessions."""
+"""Project middleware: a request id on every request, NUL characters refused, and the idle
+timeout of staff sessions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.signals import request_finished
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 
 from slaportal import logging as context
@@ -111,3 +111,23 @@ class StaffSessionIdleMiddleware:
             if not isinstance(seen, int) or now - seen >= refresh:
                 _restart_idle_clock(request)
         return response
+
+
+NUL_MESSAGE = "The address contains a NUL character, which no page or record has."
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or the query string is a 400 with a message. Nothing
+    the portal stores can contain one (PostgreSQL text cannot), and a lookup with one
+    would otherwise fail in the database, a 500."""
+
+    def __init__(self, get_response: RequestHandler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": NUL_MESSAGE}, status=400)
+            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

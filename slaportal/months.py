@@ -12,6 +12,17 @@ from zoneinfo import ZoneInfo
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
+# The years the product measures in: far either side of any contract, and clear of the
+# calendar's own edges (year 1 or 9999 seen from a zone west or east of UTC is out of
+# Python's range, so a month there has no bounds).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def check_year(year: int, what: str) -> None:
+    """A clear ValueError for a year outside FIRST_YEAR–LAST_YEAR."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"{what} is out of range: give a year from {FIRST_YEAR} to {LAST_YEAR}.")
+
 
 def parse_month(text: str) -> date:
     """'2026-11' → date(2026, 11, 1); a clear ValueError otherwise."""
@@ -21,6 +32,7 @@ def parse_month(text: str) -> date:
     year, month = int(match[1]), int(match[2])
     if not 1 <= month <= 12:
         raise ValueError(f"{text!r} is not a month: {month} is not 01–12.")
+    check_year(year, f"{text!r}")
     return date(year, month, 1)
 
 
