@@ -1,9 +1,11 @@
 """``/healthz`` for monitoring: one check per part the portal needs, 200 when every part
 is healthy and 503 naming the part that is not.
 
-No login and nothing secret in the body (no URLs, hosts or driver messages: a failed
-part is named with the exception's class; the details go to the log), so a load
-balancer or an uptime checker can call it.
+No login: a load balancer or an uptime checker can call it, and anonymous callers learn
+only ``{"status": "ok"}`` or ``{"status": "failing"}``. Staff signed in, and a monitor
+with ``HEALTHZ_TOKEN`` (``Authorization: Bearer …``), get each check too; even then
+nothing secret (no URLs, hosts or driver messages: a failed part is named with the
+exception's class; the details go to the log).
 
 The monthly run is judged by what it owes rather than by the age of the last run: a
 quiet month with nothing to issue is healthy however old the last run is. It is
@@ -25,6 +27,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -133,6 +136,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
         else {"ok": False, "error": "database unavailable"},
     }
     healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503
-    )
+    body: dict[str, Any] = {"status": "ok" if healthy else "failing"}
+    if _may_see_details(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _may_see_details(request: HttpRequest) -> bool:
+    """Staff signed in, or a monitor presenting ``HEALTHZ_TOKEN`` (``Authorization: Bearer
+    …``). Anyone else learns only ok or failing: how many statements are owed, or which
+    part is down, is not for anonymous visitors."""
+    from slaportal.roles import is_staff_member
+
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and is_staff_member(user):
+        return True
+    token = getattr(settings, "HEALTHZ_TOKEN", "")
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and constant_time_compare(given, token)

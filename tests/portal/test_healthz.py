@@ -1,5 +1,6 @@
 """/healthz: a check per part for monitoring, 200 when all are healthy, 503 naming the
-part that is not; no login, nothing secret in the body."""
+part that is not to staff and a monitor with the token; no login, nothing secret in the
+body."""
 
 from __future__ import annotations
 
@@ -18,6 +19,14 @@ from tests.support.factories import catalog_contract
 JUNE = date(2026, 6, 1)
 # Two days after June ended everywhere: past the 24 h grace.
 JULY_3RD = datetime(2026, 7, 3, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(client, settings):
+    """The monitor's client: it presents HEALTHZ_TOKEN, so /healthz shows each check."""
+    settings.HEALTHZ_TOKEN = "monitor-token-for-tests"
+    client.defaults["HTTP_AUTHORIZATION"] = "Bearer monitor-token-for-tests"
+    return client
 
 
 def _closed_port() -> int:
@@ -47,7 +56,7 @@ def test_a_broker_that_is_down_is_a_503_naming_the_broker_without_its_address(cl
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "fail"
+    assert body["status"] == "failing"
     assert body["checks"]["broker"]["ok"] is False
     assert body["checks"]["broker"]["error"].startswith("cannot reach the broker")
     assert body["checks"]["database"]["ok"] is True
@@ -132,3 +141,26 @@ def test_the_demo_is_healthy(
     response = client.get("/healthz")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["statements"]["last_success"] is not None
+
+
+def test_anonymous_callers_learn_only_ok_or_failing(db, settings):
+    settings.CELERY_BROKER_URL = None
+    settings.HEALTHZ_TOKEN = "monitor-token-for-tests"
+    anonymous = Client()
+    assert anonymous.get("/healthz").json() == {"status": "ok"}
+    wrong = Client(HTTP_AUTHORIZATION="Bearer not-the-token")
+    assert wrong.get("/healthz").json() == {"status": "ok"}
+
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+    response = anonymous.get("/healthz")
+    assert (response.status_code, response.json()) == (503, {"status": "failing"})
+
+
+def test_signed_in_staff_see_each_check_and_customers_do_not(db, settings, agent, customer_user):
+    settings.CELERY_BROKER_URL = None
+    staff = Client()
+    staff.force_login(agent)
+    assert set(staff.get("/healthz").json()["checks"]) == {"database", "broker", "statements"}
+    customer = Client()
+    customer.force_login(customer_user)
+    assert customer.get("/healthz").json() == {"status": "ok"}

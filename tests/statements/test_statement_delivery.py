@@ -89,6 +89,8 @@ def test_a_render_lost_to_a_broker_outage_at_commit_is_delivered_by_the_next_tic
     creditless, celery_eager, django_capture_on_commit_callbacks, monkeypatch, client, settings
 ):
     settings.CELERY_BROKER_URL = None
+    settings.HEALTHZ_TOKEN = "monitor-token-for-tests"  # the monitor sees each check
+    client.defaults["HTTP_AUTHORIZATION"] = "Bearer monitor-token-for-tests"
     with broker_down(monkeypatch), django_capture_on_commit_callbacks(execute=True):
         statement = statement_generate(contract=creditless, month=JUNE, now=NOW)
     statement.refresh_from_db()
