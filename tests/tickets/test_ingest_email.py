@@ -1,14 +1,19 @@
 """``manage.py ingest_email``: real RFC 822 messages on standard input become tickets or
-replies; refused mail exits 65 with its reason and saves nothing; a message delivered
-twice is taken in once."""
+replies; refused mail (bad data included) exits 65 with its reason and saves nothing; a
+message delivered twice by one sender is taken in once; a staff From counts only with
+our relay's Authentication-Results."""
 
 from __future__ import annotations
 
+import io
+import sys
 from email.message import EmailMessage
 
 import pytest
 import time_machine
 from django.core.management.base import CommandError
+from django.db import DataError, OperationalError
+from django.urls import reverse
 
 from tests.support.factories import CustomerUserFactory, StaffFactory, ticket_contract
 from tests.support.mail_helpers import NOW, ingest, mail, saved, stored_files
@@ -16,6 +21,11 @@ from tickets.models import InboundEmail, Ticket, TicketMessage
 from tickets.services import ticket_file, ticket_set_status
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+RELAY = "mx.provider.test"  # the authserv-id of our own mail server
+VOUCHED = (
+    f"Authentication-Results: {RELAY}; dkim=pass header.d=provider.test header.s=mail;"
+    " spf=pass (sender SPF authorized) smtp.mailfrom=agent@provider.test"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +52,23 @@ def person(customer_user, tiered_contract):
     customer_user.email = "Dana.Reyes@Customer.test"
     customer_user.save(update_fields=["email"])
     return customer_user
+
+
+@pytest.fixture
+def trusted_relay(settings):
+    settings.INBOUND_TRUSTED_RELAY = RELAY
+    settings.INBOUND_STAFF_DOMAIN = "provider.test"
+
+
+@pytest.fixture
+def agent_by_mail(db):
+    return StaffFactory(role="agent", email="agent@provider.test")
+
+
+def relayed(raw: bytes, *headers: str) -> bytes:
+    """``raw`` as a relay hands it on: its header lines added on top, the first one
+    topmost (RFC 8601 §5)."""
+    return "".join(f"{header}\n" for header in headers).encode() + raw
 
 
 @pytest.fixture
@@ -217,12 +244,105 @@ def test_a_reply_by_reference_joins_the_thread_without_the_quoted_text(person, t
     assert InboundEmail.objects.get().reply == reply
 
 
-def test_an_agent_replying_by_mail_gives_the_first_response(ticket, person):
-    agent = StaffFactory(role="agent", email="agent@provider.test")
-    ingest(mail("agent@provider.test", f"RE: {ticket.reference}", "Restarted the indexer."))
+def test_an_agent_reply_our_relay_vouches_for_gives_the_first_response(
+    ticket, agent_by_mail, trusted_relay
+):
+    raw = mail("agent@provider.test", f"RE: {ticket.reference}", "Restarted the indexer.")
+    ingest(relayed(raw, VOUCHED))
     ticket.refresh_from_db()
     assert (ticket.status, ticket.responded_at) == ("open", NOW)
-    assert TicketMessage.objects.get().author == agent
+    reply = TicketMessage.objects.get()
+    assert (reply.author, reply.from_staff, reply.sender_unverified) == (
+        agent_by_mail,
+        True,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("relay", "results"),
+    [
+        (RELAY, []),  # our relay added nothing: no DKIM, no SPF
+        (RELAY, ["Authentication-Results: mx.elsewhere.test; dkim=pass header.d=provider.test"]),
+        (RELAY, [f"Authentication-Results: {RELAY}; dkim=fail header.d=provider.test"]),
+        (RELAY, [f"Authentication-Results: {RELAY}; spf=softfail smtp.mailfrom=provider.test"]),
+        (RELAY, [f"Authentication-Results: {RELAY}; dkim=pass header.d=elsewhere.test"]),
+        (RELAY, [f"Authentication-Results: {RELAY}; spf=pass smtp.helo=provider.test"]),
+        # The sender wrote our relay's name into a header of their own, under another's.
+        (
+            RELAY,
+            [
+                f"Authentication-Results: {RELAY}; dkim=none",
+                "Authentication-Results: mx.elsewhere.test; spf=none",
+                VOUCHED,
+            ],
+        ),
+        ("", [VOUCHED]),  # no relay configured: nothing is trusted
+    ],
+)
+def test_a_forged_staff_reply_is_kept_flagged_and_the_response_clock_runs(
+    ticket, agent_by_mail, settings, relay, results
+):
+    settings.INBOUND_TRUSTED_RELAY = relay
+    settings.INBOUND_STAFF_DOMAIN = "provider.test"
+    raw = mail("Support <agent@provider.test>", f"RE: {ticket.reference}", "Please pay here.")
+    output = ingest(relayed(raw, *results))
+    assert "staff sender not verified" in output
+    reply = TicketMessage.objects.get()
+    assert (reply.author, reply.author_email, reply.body) == (
+        None,
+        "agent@provider.test",
+        "Please pay here.",
+    )
+    assert (reply.public, reply.from_staff, reply.sender_unverified) == (True, False, True)
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.responded_at) == ("new", None)  # the clock still runs
+    assert InboundEmail.objects.get().reply == reply
+
+
+def test_a_vouched_mail_from_another_domain_is_not_staff(ticket, trusted_relay):
+    # DKIM passing for provider.test says nothing about a From address elsewhere.
+    StaffFactory(role="agent", email="contractor@elsewhere.test")
+    raw = mail("contractor@elsewhere.test", f"RE: {ticket.reference}", "Done.")
+    ingest(relayed(raw, VOUCHED))
+    assert TicketMessage.objects.get().sender_unverified is True
+    ticket.refresh_from_db()
+    assert ticket.responded_at is None
+
+
+def test_a_forged_staff_reply_does_not_end_the_wait_on_the_customer(ticket, agent_by_mail):
+    ticket_set_status(ticket=ticket, status="waiting_on_customer", actor=agent_by_mail, now=NOW)
+    ingest(mail("agent@provider.test", f"RE: {ticket.reference}", "Any news?"))
+    ticket.refresh_from_db()
+    assert ticket.status == "waiting_on_customer"
+
+
+def test_a_forged_staff_reply_to_a_closed_ticket_is_refused(ticket, agent_by_mail, media):
+    ticket_set_status(ticket=ticket, status="closed", actor=agent_by_mail, now=NOW)
+    before = saved()
+    raw = mail(
+        "agent@provider.test",
+        f"RE: {ticket.reference}",
+        "Hi",
+        files=[("a.txt", b"a", "text/plain")],
+    )
+    assert "This ticket is closed and takes no more replies" in refused(raw)
+    assert saved() == before
+    assert stored_files(media) == []
+
+
+def test_the_desk_marks_a_reply_whose_staff_sender_is_not_verified(ticket, agent_by_mail, desk):
+    raw = mail(
+        "agent@provider.test",
+        f"RE: {ticket.reference}",
+        "Please pay here.",
+        files=[("invoice.pdf", b"%PDF-1.4 fake", "application/pdf")],
+    )
+    ingest(raw)
+    assert [a.filename for a in TicketMessage.objects.get().attachments.all()] == ["invoice.pdf"]
+    html = desk.get(reverse("desk-ticket", args=[ticket.pk])).content.decode()
+    assert html.count("Sender not verified") == 1
+    assert "agent@provider.test" in html
 
 
 def test_an_unregistered_sender_continues_their_own_ticket(person):
@@ -244,7 +364,8 @@ def test_an_unregistered_sender_continues_their_own_ticket(person):
     ("raw", "reason"),
     [
         (b"", "The message is empty."),
-        (b"\x00\x01\x02 not a mail at all", "The message has no From address."),
+        (b"\x01\x02 not a mail at all", "The message has no From address."),
+        (b"\x00\x01\x02 not a mail at all", "The message contains a NUL byte"),
         (mail(None), "The message has no From address."),
         (mail("not an address"), "The From header names no single address"),
         (mail("a@x.test, b@x.test"), "The From header names no single address"),
@@ -303,6 +424,116 @@ def test_a_stranger_cannot_reply_on_a_customers_ticket(ticket):
     assert saved() == before
 
 
+# ---------------------------------------------------------------- bad data: 65, not 75
+
+
+def _with_nul(raw: bytes, marker: bytes) -> bytes:
+    assert marker in raw
+    return raw.replace(marker, marker[:2] + b"\x00" + marker[2:], 1)
+
+
+def _multipart(sender: str, part: bytes) -> bytes:
+    return (
+        (
+            f"From: {sender}\nSubject: Broken\nMessage-ID: <m@customer.test>\nMIME-Version: 1.0\n"
+            "Content-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/plain\n\n"
+            "See the file.\n--XX\n"
+        ).encode()
+        + part
+        + b"\n--XX--\n"
+    )
+
+
+BAD_DATA = {
+    "a NUL byte in the text": (
+        _with_nul(
+            mail("dana.reyes@customer.test", files=[("a.txt", b"a", "text/plain")]), b"Every"
+        ),
+        "The message contains a NUL byte",
+    ),
+    "a NUL byte in a header": (
+        _with_nul(mail("dana.reyes@customer.test"), b"Publishing"),
+        "The message contains a NUL byte",
+    ),
+    "a NUL in an encoded Subject": (
+        mail("dana.reyes@customer.test", "Down").replace(b"Down", b"=?utf-8?q?Down=00?=", 1),
+        "The message's Subject contains a NUL character.",
+    ),
+    "a NUL in quoted-printable text": (
+        b"From: dana.reyes@customer.test\nSubject: Down\nMIME-Version: 1.0\n"
+        b"Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nDown=00 again\n",
+        "The message's text contains a NUL character.",
+    ),
+    "a NUL in a file name": (
+        _multipart(
+            "dana.reyes@customer.test",
+            b"Content-Type: text/plain\nContent-Disposition: attachment;"
+            b" filename*=utf-8''trace%00.txt\n\nstack\n",
+        ),
+        "The message's attachment's file name contains a NUL character.",
+    ),
+    "text no charset decodes": (
+        b"From: dana.reyes@customer.test\nSubject: Down\nMIME-Version: 1.0\n"
+        b"Content-Type: text/plain; charset=utf-7\n\nHalf a pair: +2AA-\n",
+        "The message's text cannot be decoded as text.",
+    ),
+    "an undecodable From address": (
+        b"From: dana.reyes@customer.t\xe8st\nSubject: Down\n\nDown again.\n",
+        "The message's From address cannot be decoded as text.",
+    ),
+    "a From header the parser chokes on": (
+        b"From: x g: ; dana.reyes@customer.test\nSubject: Down\n\nDown again.\n",
+        "The message could not be read (AttributeError",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_DATA))
+def test_bad_data_exits_65_with_a_one_line_reason_and_saves_nothing(
+    person, media, monkeypatch, capsys, caplog, case
+):
+    from django.core.management import execute_from_command_line
+    from django.core.management.base import connections
+
+    raw, reason = BAD_DATA[case]
+    monkeypatch.setattr(connections, "close_all", lambda: None)  # the test's must stay open
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    with pytest.raises(SystemExit) as caught:
+        execute_from_command_line(["manage.py", "ingest_email"])
+    assert caught.value.code == 65  # EX_DATAERR, not 75: a retry would fail the same way
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("CommandError: Message refused: ") and reason in last
+    assert not [r for r in caplog.records if r.exc_info]
+    assert saved() == (0, 0, 0, 0)
+    assert stored_files(media) == []
+
+
+def test_a_value_the_database_refuses_is_refused_not_retried(person, media, monkeypatch):
+    def too_long(*args, **kwargs):
+        raise DataError("value too long for type character varying(200)")
+
+    monkeypatch.setattr("tickets.services.inbound.ticket_file", too_long)
+    reason = refused(mail(person.email, files=[("a.txt", b"a", "text/plain")]))
+    assert "could not be stored as it stands (value too long" in reason
+    assert saved() == (0, 0, 0, 0)
+    assert stored_files(media) == []
+
+
+def test_an_unavailable_database_is_retried_without_a_traceback(person, monkeypatch, caplog):
+    def down(*args, **kwargs):
+        raise OperationalError("connection failed\n\tIs the server running on that host?")
+
+    monkeypatch.setattr("tickets.services.inbound.registered_sender", down)
+    with pytest.raises(CommandError) as caught:
+        ingest(mail(person.email))
+    assert caught.value.returncode == 75  # EX_TEMPFAIL: the mail server tries again later
+    assert str(caught.value) == "Temporary failure (database unavailable); try again later."
+    assert not [r for r in caplog.records if r.exc_info]
+    assert saved() == (0, 0, 0, 0)
+
+
 def test_a_failure_after_the_ticket_is_written_leaves_nothing_behind(person, media, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -337,6 +568,19 @@ def test_a_message_delivered_twice_is_taken_in_once(person):
     ingest(raw)
     assert "was already taken in" in ingest(raw)
     assert saved() == (1, 0, 0, 1)
+
+
+def test_a_strangers_mail_with_the_same_message_id_does_not_swallow_the_customers(person):
+    shared = "<4f2a@customer.test>"  # read in a forwarded mail, or a careless client's
+    ingest(mail("someone@elsewhere.test", "Hello", "Hi.", message_id=shared))
+    output = ingest(mail(person.email, "[Sev 1] Everything is down", message_id=shared))
+    assert output.startswith("created ")
+    ticket = Ticket.objects.get(requester=person)
+    assert (ticket.severity, ticket.subject) == (1, "Everything is down")
+    assert "was already taken in" in ingest(
+        mail(person.email, "[Sev 1] Everything is down", message_id=shared)
+    )
+    assert saved() == (2, 0, 0, 2)
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,10 @@ class TicketMessage(models.Model):
     )
     author_email = models.EmailField(blank=True, help_text="For mail from an unregistered sender.")
     from_staff = models.BooleanField(default=False)
+    # Mail From a staff address that our mail server did not vouch for: kept as a
+    # customer-side message, so it can neither speak for the support team nor stop the
+    # first-response clock, and marked for the agents (tickets.services.inbound).
+    sender_unverified = models.BooleanField(default=False)
     body = models.TextField()
     public = models.BooleanField(default=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)

@@ -1,6 +1,10 @@
 """Mail taken in by ``manage.py ingest_email``: one row per message that made a ticket or
 a reply, so a message delivered twice (a mail server retrying after a timeout) is taken
-in once."""
+in once.
+
+A message is its Message-ID *and* its sender: the Message-ID is whatever the sending
+client wrote, so a stranger who sends one first (by mistake, or having read it in a
+customer's forwarded mail) must not make the customer's own message a "duplicate"."""
 
 from __future__ import annotations
 
@@ -34,9 +38,9 @@ class InboundEmail(models.Model):
         ordering = ["received_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["message_id"],
+                fields=["message_id", "sender"],
                 condition=~Q(message_id=""),
-                name="inbound_email_once_per_message_id",
+                name="inbound_email_once_per_message_id_and_sender",
                 violation_error_message="This e-mail was already taken in.",
             ),
         ]

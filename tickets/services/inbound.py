@@ -1,19 +1,29 @@
 """Inbound e-mail: one RFC 822 message becomes a ticket or a reply (``manage.py
 ingest_email``, which the mail server pipes each message to; README "Inbound e-mail").
 
-The sender is the From address. An active customer person files a ticket for their
-organisation (severity from a ``[Sev 2]`` tag or a ``Severity: 2`` line, else
-``DEFAULT_SEVERITY``); anyone else but support staff gets a severity 4 ticket marked
-unregistered, as the SLA says. A subject with a ticket reference (``T-000123``) is a
-reply, if the sender may post on that ticket (its organisation's people, support staff,
-the address an unregistered ticket came from); any other reference is refused with one
-message, so a bounce never tells which tickets exist.
+The message is read by ``tickets.mailreading``. The sender is the From address. An
+active customer person files a ticket for their organisation (severity from a
+``[Sev 2]`` tag or a ``Severity: 2`` line, else ``DEFAULT_SEVERITY``); anyone else but
+support staff gets a severity 4 ticket marked unregistered, as the SLA says. A subject
+with a ticket reference (``T-000123``) is a reply, if the sender may post on that ticket
+(its organisation's people, support staff, the address an unregistered ticket came
+from); any other reference is refused with one message, so a bounce never tells which
+tickets exist.
 
-Refused mail (no From, unreadable, no subject and no text, a reply to a closed ticket, a
-reference the sender may not use) raises ``InboundRejected`` and saves nothing: one
-transaction, which first claims the Message-ID so that a message delivered twice is
-taken in once. Auto-replies and bounces are ignored: an out-of-office answer to our own
-notification must not loop back as a ticket.
+Anyone can write an agent's address in From. A reply from a staff address is the
+support team's (public, the first response) only when our own mail server vouches for
+it: an ``Authentication-Results`` header of ``INBOUND_TRUSTED_RELAY`` with DKIM or SPF
+passing for ``INBOUND_STAFF_DOMAIN``, the From address's domain (``tickets.mailauth``).
+Otherwise the reply is kept on the ticket as a customer-side message marked
+``sender_unverified``, which changes nothing else: no clock stops or restarts, no one is
+notified.
+
+Refused mail (no From, unreadable, undecodable, a NUL byte, no subject and no text, a
+reply to a closed ticket, a reference the sender may not use) raises ``InboundRejected``
+and saves nothing: one transaction, which first claims the (Message-ID, sender) pair so
+that a message delivered twice is taken in once, while a stranger's mail reusing a
+customer's Message-ID is still taken in. Auto-replies and bounces are ignored: an
+out-of-office answer to our own notification must not loop back as a ticket.
 
 A refused attachment (too large, a refused type, one too many) does not refuse the mail:
 the issue was reported and its clock runs, so the ticket is kept without that file and
@@ -22,55 +32,36 @@ its text says which file was left out and why, for the customer and the agent al
 
 from __future__ import annotations
 
-import email
-import email.policy
-import html
 import logging
-import mimetypes
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from email.errors import MessageError
-from email.message import EmailMessage
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.validators import validate_email
-from django.db import IntegrityError
-from django.utils.html import strip_tags
+from django.db import DataError, IntegrityError
 
 from contracts.models import User
-from tickets.attachments import check_uploads
+from tickets.attachments import check_uploads, store_uploads
+from tickets.mailauth import relay_vouches_for
+from tickets.mailreading import (
+    InboundRejected,
+    ParsedMail,
+    one_line,
+    parse_mail,
+    severity_and_subject,
+    without_quoted_tail,
+)
 from tickets.models import Attachment, Channel, InboundEmail, Ticket, TicketMessage
 from tickets.models.tickets import ticket_pk_from_reference
 from tickets.selectors import is_support_staff
-from tickets.services._common import SUBJECT_MAX, atomic_with_files, now_or
-from tickets.services.conversation import ticket_reply
+from tickets.services._common import SUBJECT_MAX, atomic_with_files, locked, now_or
+from tickets.services.conversation import CLOSED_MESSAGE, ticket_reply
 from tickets.services.filing import ticket_file, ticket_from_unregistered_sender
 
 log = logging.getLogger("tickets.inbound")
 
-# No policy field names a default severity for mail; 3 is the middle of the table for a
-# customer who did not say (staff reclassify on reading it, as the SLA allows).
-DEFAULT_SEVERITY = 3
-SEVERITY_IN_SUBJECT = re.compile(r"\[\s*sev(?:erity)?\s*[:#=-]?\s*([1-4])\s*\]", re.I)
-SEVERITY_WORDS = re.compile(r"\bsev(?:erity)?\s*[:#=-]?\s*([1-4])\b", re.I)
-SEVERITY_LINE = re.compile(r"^[ \t]*severity[ \t]*[:=][ \t]*([1-4])\b", re.I | re.M)
-ON_WROTE = re.compile(r"^\s*(On\b.*\bwrote:|Le\b.*\ba écrit\s*:|Am\b.*\bschrieb\b.*:)\s*$")
-ORIGINAL = re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message)\s*-{2,}\s*$", re.I)
-AUTOMATIC_PRECEDENCE = {"bulk", "junk", "auto_reply"}
-# A signed mail's signature is not a file anyone sent us; no note that it was left out.
-SIGNATURES = {
-    "application/pkcs7-signature",
-    "application/x-pkcs7-signature",
-    "application/pgp-signature",
-}
-
-
-class InboundRejected(Exception):
-    """A message refused as it stands; ``str()`` is the reason for the log and the bounce."""
+__all__ = ["InboundOutcome", "InboundRejected", "ticket_ingest_email"]
 
 
 @dataclass(frozen=True)
@@ -82,146 +73,7 @@ class InboundOutcome:
     left_out: tuple[str, ...] = ()
 
 
-@dataclass
-class ParsedMail:
-    sender: str
-    subject: str
-    body: str
-    message_id: str
-    automatic: str = ""  # why it is an automatic message; empty for a person's mail
-    files: list[SimpleUploadedFile] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------- reading the message
-
-
-def _one_line(value: str) -> str:
-    return " ".join(str(value or "").split())
-
-
-def _sender(message: EmailMessage) -> str:
-    header = message.get("From")
-    if header is None or not str(header).strip():
-        raise InboundRejected("The message has no From address.")
-    addresses = [a.addr_spec for a in getattr(header, "addresses", ()) if "@" in a.addr_spec]
-    if len(addresses) != 1:
-        raise InboundRejected(f"The From header names no single address: {_one_line(header)!r}.")
-    address = addresses[0].strip().lower()
-    try:
-        validate_email(address)
-        if len(address) > InboundEmail._meta.get_field("sender").max_length:
-            raise ValidationError("too long")
-    except ValidationError as exc:
-        raise InboundRejected(f"{address!r} is not an e-mail address.") from exc
-    return address
-
-
-def _automatic(message: EmailMessage, sender: str) -> str:
-    """Why this is mail no person wrote (RFC 3834 and common practice); empty if it is not."""
-    submitted = _one_line(message.get("Auto-Submitted", "")).lower()
-    if submitted and submitted != "no":
-        return f"Auto-Submitted: {submitted}"
-    precedence = _one_line(message.get("Precedence", "")).lower()
-    if precedence in AUTOMATIC_PRECEDENCE:
-        return f"Precedence: {precedence}"
-    for name in ("X-Autoreply", "X-Autorespond"):
-        if message.get(name) is not None:
-            return name
-    if _one_line(message.get("Return-Path", "")) == "<>" or sender.startswith("mailer-daemon@"):
-        return "a bounce"
-    return ""
-
-
-def _text(part: EmailMessage) -> str:
-    try:
-        text = part.get_content()
-    except (LookupError, UnicodeError):  # an unknown or lying charset: keep what we can
-        text = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-    if part.get_content_subtype() == "html":
-        text = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", "", text)
-        text = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h\d)\s*>", "\n", text)
-        text = html.unescape(strip_tags(text))
-    return text
-
-
-def _tidy(text: str) -> str:
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def _files(part: EmailMessage, body: EmailMessage | None) -> Iterator[tuple[str, bytes, str]]:
-    """(file name, bytes, content type) of every attached file, depth first."""
-    if part is body or part.get_content_type() in SIGNATURES:
-        return
-    content_type = part.get_content_type()
-    if content_type == "message/rfc822":  # a forwarded e-mail stays whole, as an .eml
-        inner = part.get_payload(0)
-        name = part.get_filename() or f"{_one_line(inner.get('Subject', '')) or 'message'}.eml"
-        yield name, inner.as_bytes(), content_type
-        return
-    if part.is_multipart():
-        for sub in part.iter_parts():
-            yield from _files(sub, body)
-        return
-    name = part.get_filename()
-    if not name and part.get_content_disposition() != "attachment":
-        return  # the other half of a text/html alternative, or an unnamed inline part
-    data = part.get_payload(decode=True) or b""
-    name = name or f"attachment{mimetypes.guess_extension(content_type) or ''}"
-    yield name, data, content_type
-
-
-def parse_mail(raw: bytes) -> ParsedMail:
-    """The parts of a message we use; ``InboundRejected`` when it cannot be read."""
-    if not raw or not raw.strip():
-        raise InboundRejected("The message is empty.")
-    try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        sender = _sender(message)
-        body_part = message.get_body(preferencelist=("plain", "html"))
-        mail = ParsedMail(
-            sender=sender,
-            subject=_one_line(message.get("Subject", "")),
-            body=_tidy(_text(body_part)) if body_part is not None else "",
-            message_id=_one_line(message.get("Message-ID", ""))[:998],
-            automatic=_automatic(message, sender),
-        )
-        for name, data, content_type in _files(message, body_part):
-            mail.files.append(SimpleUploadedFile(name, data, content_type=content_type))
-    except InboundRejected:
-        raise
-    except (MessageError, ValueError, TypeError, LookupError, IndexError) as exc:
-        raise InboundRejected(f"The message could not be read ({exc}).") from exc
-    return mail
-
-
-# ---------------------------------------------------------------- what the text says
-
-
-def severity_and_subject(subject: str, body: str) -> tuple[int, str]:
-    """The severity the sender asked for (``DEFAULT_SEVERITY`` when they did not), and
-    the subject without a ``[Sev N]`` tag."""
-    tag = SEVERITY_IN_SUBJECT.search(subject)
-    if tag:
-        return int(tag.group(1)), _one_line(SEVERITY_IN_SUBJECT.sub(" ", subject, count=1))
-    found = SEVERITY_WORDS.search(subject) or SEVERITY_LINE.search(body)
-    return (int(found.group(1)) if found else DEFAULT_SEVERITY), subject
-
-
-def without_quoted_tail(text: str) -> str:
-    """A reply without the thread it quotes below it (``> …`` lines under "On … wrote:",
-    or an "Original Message" block); the whole text if nothing else is left."""
-    lines = text.split("\n")
-    for index, line in enumerate(lines):
-        if ORIGINAL.match(line):
-            lines = lines[:index]
-            break
-    end = len(lines)
-    while end and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith(">")):
-        end -= 1
-    if end < len(lines) and end and ON_WROTE.match(lines[end - 1]):
-        end -= 1
-    return "\n".join(lines[:end]).strip() or text
+# ---------------------------------------------------------------- what becomes of it
 
 
 def _subject(text: str) -> str:
@@ -274,13 +126,56 @@ def _no_such_ticket(reference: str, sender: str) -> InboundRejected:
     )
 
 
+def vouched_staff_mail(mail: ParsedMail) -> bool:
+    """Whether our mail server vouches that this mail comes from the staff domain: the
+    From address is in ``INBOUND_STAFF_DOMAIN`` and ``INBOUND_TRUSTED_RELAY``'s
+    Authentication-Results say DKIM or SPF passed for that domain. No relay set, no
+    trust: then no mail speaks for the support team."""
+    relay = getattr(settings, "INBOUND_TRUSTED_RELAY", "") or ""
+    domain = (getattr(settings, "INBOUND_STAFF_DOMAIN", "") or "").strip().lower()
+    # DKIM or SPF for our domain says nothing about a From address at another domain.
+    if not domain or mail.sender.rpartition("@")[2] != domain:
+        return False
+    return relay_vouches_for(mail.authentication_results, relay=relay, domain=domain)
+
+
+def _unverified_reply(
+    ticket: Ticket, mail: ParsedMail, body: str, files: list[SimpleUploadedFile], now: datetime
+) -> TicketMessage:
+    """A reply From a staff address our mail server did not vouch for: kept, on the
+    customer's side of the thread and marked, so the agents see it, but it does not
+    speak for the support team (no first response, no notification to the customer) nor
+    change the ticket (a forged mail could otherwise restart a paused clock)."""
+    uploads, errors = check_uploads(files)
+    if errors:  # _checked_files has already left every refused file out
+        raise InboundRejected(" ".join(errors))
+    with atomic_with_files() as stored:
+        ticket = locked(ticket)
+        if ticket.status == Ticket.Status.CLOSED:
+            raise InboundRejected(CLOSED_MESSAGE)
+        reply = TicketMessage.objects.create(
+            ticket=ticket,
+            author=None,
+            author_email=mail.sender,
+            from_staff=False,
+            sender_unverified=True,
+            body=body,
+            public=True,
+            channel=Channel.EMAIL,
+            created_at=now,
+        )
+        store_uploads(uploads, ticket=ticket, message=reply, actor=None, now=now, stored=stored)
+    return reply
+
+
 def _reply(mail: ParsedMail, pk: int, person: User | None, now: datetime) -> InboundOutcome:
     reference = f"T-{pk:06d}"
     ticket = Ticket.objects.filter(pk=pk).first()
     if ticket is None:
         raise _no_such_ticket(reference, mail.sender)
+    staff = is_support_staff(person)
     if person is not None:
-        allowed = is_support_staff(person) or person.customer_id == ticket.customer_id
+        allowed = staff or person.customer_id == ticket.customer_id
     else:
         allowed = ticket.sender_email.lower() == mail.sender
     if not allowed:
@@ -289,16 +184,22 @@ def _reply(mail: ParsedMail, pk: int, person: User | None, now: datetime) -> Inb
     body = without_quoted_tail(mail.body) or ("(Files sent by e-mail.)" if files else "")
     if not body:
         raise InboundRejected(f"The reply to {reference} has no text.")
-    reply = ticket_reply(
-        ticket=ticket,
-        actor=person,
-        body=_with_notes(body, left_out),
-        attachments=files,
-        channel=Channel.EMAIL,
-        sender_email=mail.sender if person is None else "",
-        now=now,
-    )
+    body = _with_notes(body, left_out)
     detail = f"reply on {reference} from {mail.sender}"
+    if staff and not vouched_staff_mail(mail):
+        reply = _unverified_reply(ticket, mail, body, files, now)
+        detail += " (staff sender not verified: kept as a customer-side message)"
+        log.warning("inbound mail %s: %s", mail.message_id or "(no Message-ID)", detail)
+    else:
+        reply = ticket_reply(
+            ticket=ticket,
+            actor=person,
+            body=body,
+            attachments=files,
+            channel=Channel.EMAIL,
+            sender_email=mail.sender if person is None else "",
+            now=now,
+        )
     return InboundOutcome("replied", detail, ticket, reply, tuple(left_out))
 
 
@@ -333,7 +234,9 @@ def _new_ticket(mail: ParsedMail, person: User | None, now: datetime) -> Inbound
 def _duplicate(mail: ParsedMail) -> InboundOutcome | None:
     if not mail.message_id:
         return None
-    seen = InboundEmail.objects.filter(message_id=mail.message_id).select_related("ticket")
+    # The sender too: a Message-ID is only what the sending client wrote.
+    seen = InboundEmail.objects.filter(message_id=mail.message_id, sender=mail.sender)
+    seen = seen.select_related("ticket")
     first = seen.first()
     if first is None:
         return None
@@ -341,12 +244,26 @@ def _duplicate(mail: ParsedMail) -> InboundOutcome | None:
     return InboundOutcome("duplicate", detail, first.ticket, first.reply)
 
 
+def _take_in_once(mail: ParsedMail, now: datetime) -> InboundOutcome:
+    outcome = _duplicate(mail)
+    if outcome is not None:
+        return outcome
+    try:
+        return _take_in(mail, now)
+    except IntegrityError:
+        outcome = _duplicate(mail)  # the other delivery won the claim
+        if outcome is None:
+            raise
+        return outcome
+
+
 def _take_in(mail: ParsedMail, now: datetime) -> InboundOutcome:
     if not mail.subject and not mail.body:
         raise InboundRejected("The message has neither a subject nor any text.")
     with atomic_with_files() as stored:
-        # Claim the Message-ID before writing anything: a second delivery of the same
-        # message waits here for the first and then fails on the unique constraint.
+        # Claim the (Message-ID, sender) pair before writing anything: a second delivery
+        # of the same message waits here for the first and then fails on the unique
+        # constraint.
         claim = InboundEmail.objects.create(
             message_id=mail.message_id, sender=mail.sender, received_at=now
         )
@@ -377,14 +294,16 @@ def ticket_ingest_email(*, raw: bytes, now: datetime | None = None) -> InboundOu
         if mail.automatic:
             outcome = InboundOutcome("ignored", f"automatic mail ({mail.automatic}) ignored")
         else:
-            outcome = _duplicate(mail)
-            if outcome is None:
-                try:
-                    outcome = _take_in(mail, now)
-                except IntegrityError:
-                    outcome = _duplicate(mail)  # the other delivery won the claim
-                    if outcome is None:
-                        raise
+            try:
+                outcome = _take_in_once(mail, now)
+            except (DataError, UnicodeError) as exc:
+                # What parse_mail let through and a column still refuses (a value too
+                # long, an encoding): the message's fault, so a bounce, not a retry
+                # that would fail the same way for days.
+                reason = one_line(str(exc))[:200]
+                raise InboundRejected(
+                    f"The message could not be stored as it stands ({reason})."
+                ) from exc
     except (ValidationError, PermissionDenied, InboundRejected) as exc:
         reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         origin = f"{mail.message_id or '(no Message-ID)'} from {mail.sender}" if mail else ""

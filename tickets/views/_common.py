@@ -160,6 +160,7 @@ class Entry:
     attachments: list[Attachment] = field(default_factory=list)
     public: bool = True
     from_staff: bool = False
+    sender_unverified: bool = False
     opening: bool = False
     channel: str = ""
 
@@ -195,6 +196,7 @@ def thread(ticket: Ticket, user: User) -> list[Entry]:
                 attachments=list(message.attachments.all()),
                 public=message.public,
                 from_staff=message.from_staff,
+                sender_unverified=message.sender_unverified,
                 channel=message.get_channel_display(),
             )
         )

@@ -3,9 +3,11 @@ reply (rules: ``tickets.services.inbound``; mail server set-up: README "Inbound 
 
 The exit status is what a mail server's pipe delivery understands (sysexits.h): 0 taken
 in, or deliberately dropped (a duplicate delivery, an auto-reply); 65 (EX_DATAERR) the
-message is refused as it stands, and the server bounces it with the reason we print; 75
-(EX_TEMPFAIL) something on our side failed (the database is down, a bug), and the server
-keeps the message and tries again later rather than losing it.
+message is refused as it stands (bad data included: a NUL byte, undecodable text, a
+message the parser chokes on), and the server bounces it with the one line we print; 75
+(EX_TEMPFAIL) something on our side failed (the database is unavailable, the disk, a
+bug), and the server keeps the message and tries again later rather than losing it.
+Bad data never reaches the 75 branch: the service turns it into a refusal.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError
 
 from tickets.services import InboundRejected, ticket_ingest_email
 
@@ -43,7 +46,17 @@ class Command(BaseCommand):
         try:
             outcome = ticket_ingest_email(raw=raw)
         except InboundRejected as exc:
-            raise CommandError(f"Message refused: {exc}", returncode=EX_DATAERR) from None
+            # One line: the mail server quotes it in the bounce.
+            reason = " ".join(str(exc).split())
+            raise CommandError(f"Message refused: {reason}", returncode=EX_DATAERR) from None
+        except (OperationalError, InterfaceError) as exc:
+            # The database is down or went away: nothing to debug in our code.
+            reason = " ".join(str(exc).split())
+            log.error("inbound mail not taken in (database unavailable: %s); retry later", reason)
+            raise CommandError(
+                "Temporary failure (database unavailable); try again later.",
+                returncode=EX_TEMPFAIL,
+            ) from None
         except Exception as exc:
             log.exception("inbound mail not taken in; the mail server will retry")
             raise CommandError(
