@@ -76,7 +76,7 @@ bench: venv
 
 # Fault scenarios (bench/faults/): PostgreSQL, Redis, real workers and beats; each prints
 # what it did and what it verified, and stops by itself. Restarts the PostgreSQL cluster.
-FAULTS := kill_worker smtp_down two_beats postgres_restart
+FAULTS := kill_worker smtp_down smtp_killed_after_250 two_beats postgres_restart
 faults: venv
 	set -e; for scenario in $(FAULTS); do echo "== $$scenario"; $(PY) bench/faults/$$scenario.py; done
 

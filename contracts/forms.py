@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 
 from contracts.models import User
+from outbox.services import outbox_enqueue
 
 
 class PersonAddForm(forms.Form):
@@ -41,10 +44,37 @@ class InvitationForm(PasswordResetForm):
     New people are created with an unusable password (nobody knows a secret for
     them), and Django's reset form deliberately skips such users; an invitation
     is exactly the case where they must be reached.
+
+    Password-reset and invitation e-mails go through the outbox like every other e-mail:
+    queued in the request, sent by a task with retries (an SMTP outage loses none), and
+    the response never waits on the mail server, so its time does not tell whether the
+    address has an account (an unknown address queues nothing; the page says the same).
     """
 
     def get_users(self, email: str) -> Iterator[User]:
         yield from User.objects.filter(email__iexact=email, is_active=True)
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        html = (
+            render_to_string(html_email_template_name, context) if html_email_template_name else ""
+        )
+        outbox_enqueue(
+            to=to_email,
+            subject=subject,
+            body=render_to_string(email_template_name, context),
+            html_body=html,
+            # One e-mail per link: the token changes with the password and the login.
+            dedupe_key=f"set-password:{context['uid']}:{context['token']}",
+        )
 
 
 def add_service_errors(

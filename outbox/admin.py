@@ -1,18 +1,46 @@
-"""Read-only view of the outbox: messages are queued by the services and sent by a task."""
+"""Read-only view of the outbox: messages are queued by the services and sent by a task.
+A held e-mail (its sender died after handing it to the SMTP server) waits here for an
+administrator, whose two actions call the services."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from collections.abc import Callable
 
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from outbox import services
 from outbox.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "subject", "status", "attempts", "sent_at")
+    list_display = ("created_at", "subject", "status", "attempts", "sent_at", "data_started_at")
     list_filter = ("status",)
-    search_fields = ("subject", "dedupe_key")
+    search_fields = ("subject", "dedupe_key", "message_id")
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    actions = ["confirm_delivered", "release"]
+
+    def _decide(self, request, queryset, service: Callable[..., OutboxMessage], done: str) -> None:
+        decided = 0
+        for message in queryset:
+            try:
+                service(message_id=message.pk, actor=request.user)
+            except (PermissionDenied, ValidationError) as exc:
+                refusal = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+                self.message_user(request, f"{message}: {refusal}", messages.ERROR)
+            else:
+                decided += 1
+        if decided:
+            self.message_user(request, f"{decided} held e-mail {done}.", messages.SUCCESS)
+
+    @admin.action(description="Held: confirm delivered (found in the mail server's log)")
+    def confirm_delivered(self, request, queryset) -> None:
+        self._decide(request, queryset, services.outbox_confirm_delivered, "confirmed delivered")
+
+    @admin.action(description="Held: send again (not in the mail server's log)")
+    def release(self, request, queryset) -> None:
+        self._decide(request, queryset, services.outbox_release, "released to be sent again")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -4,6 +4,10 @@ once by a task (``outbox.tasks.outbox_send``, ``outbox.tasks.webhook_send``).
 A message is queued in the same transaction as the business change that causes it,
 so a rolled-back change sends nothing; ``dedupe_key`` is unique, so the same
 notification can never be queued twice however often its job runs.
+
+An e-mail goes pending → sending (claimed by one attempt) → sent; a message whose
+attempt died after handing it to the SMTP server is ``held`` for an operator rather
+than sent again (see ``outbox.services.email``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from django.db.models import Q
 class OutboxMessage(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
+        HELD = "held", "Held for an operator"
         FAILED = "failed", "Failed"
 
     dedupe_key = models.CharField(
@@ -34,6 +40,18 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField()
     next_attempt_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the latest attempt claimed the message."
+    )
+    claimed_by = models.CharField(
+        max_length=100, blank=True, help_text="The latest attempt: host, process and a token."
+    )
+    data_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the latest attempt began handing the message over (SMTP DATA): "
+        "from then on the server may have it.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -42,13 +60,29 @@ class OutboxMessage(models.Model):
                 fields=["next_attempt_at"],
                 name="outbox_pending_idx",
                 condition=Q(status="pending"),
-            )
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="outbox_sending_idx",
+                condition=Q(status="sending"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "sent", "failed"]),
+                condition=Q(status__in=["pending", "sending", "sent", "held", "failed"]),
                 name="outbox_known_status",
                 violation_error_message="Unknown outbox status.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["sending", "held"])
+                | (Q(claimed_at__isnull=False) & ~Q(claimed_by="")),
+                name="outbox_sending_is_claimed",
+                violation_error_message="A message being sent or held names its attempt.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="held") | Q(data_started_at__isnull=False),
+                name="outbox_held_after_data",
+                violation_error_message="Only a message handed to the server is held.",
             ),
             models.CheckConstraint(
                 condition=Q(status="sent", sent_at__isnull=False)

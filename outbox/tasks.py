@@ -18,9 +18,10 @@ from outbox.services import (
 log = logging.getLogger(__name__)
 
 
-# The database restarting: retried with backoff. The message is claimed under a row lock
-# and marked sent in that transaction, so a retry finds it sent; only a restart between
-# the SMTP server's "250" and that commit could send it twice.
+# The database restarting: retried with backoff. A retry of an attempt that had already
+# claimed the message finds it "sending" and skips it; outbox_flush's reconciliation then
+# takes the row over, and never sends again one that had reached DATA
+# (outbox.services.email).
 @shared_task(
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=5,
@@ -42,7 +43,9 @@ def outbox_send(message_id: int) -> str:
 
 @shared_task
 def outbox_flush() -> int:
-    """Every few minutes: dispatch again the pending messages whose task was lost."""
+    """Every few minutes: take over the messages a dead attempt left "sending" (sent
+    again if it stopped before DATA, held for an operator after), and dispatch again the
+    pending messages whose task was lost."""
     dispatched = outbox_dispatch_overdue()
     if dispatched:
         log.info("outbox: re-dispatched %s overdue message(s)", dispatched)

@@ -1,5 +1,6 @@
-"""The outbox's services: e-mail (``email``), webhook events and their delivery
-(``webhooks``), and the administration of webhook endpoints (``endpoints``)."""
+"""The outbox's services: e-mail (``email``, and ``recovery`` after a crash), webhook
+events and their delivery (``webhooks``), and the administration of webhook endpoints
+(``endpoints``)."""
 
 from outbox.services.email import (
     OVERDUE_AFTER,
@@ -8,7 +9,6 @@ from outbox.services.email import (
     backoff,
     is_temporary,
     outbox_deliver,
-    outbox_dispatch_overdue,
     outbox_enqueue,
 )
 from outbox.services.endpoints import (
@@ -17,6 +17,13 @@ from outbox.services.endpoints import (
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
     webhook_replay,
+)
+from outbox.services.recovery import (
+    Reconciled,
+    outbox_confirm_delivered,
+    outbox_dispatch_overdue,
+    outbox_reconcile,
+    outbox_release,
 )
 from outbox.services.webhooks import (
     webhook_deliver,
@@ -28,11 +35,15 @@ __all__ = [
     "OVERDUE_AFTER",
     "Delivery",
     "OutboxFile",
+    "Reconciled",
     "backoff",
     "is_temporary",
+    "outbox_confirm_delivered",
     "outbox_deliver",
     "outbox_dispatch_overdue",
     "outbox_enqueue",
+    "outbox_reconcile",
+    "outbox_release",
     "webhook_deliver",
     "webhook_dispatch_overdue",
     "webhook_emit",

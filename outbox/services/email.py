@@ -1,18 +1,52 @@
-"""Queue e-mail in the outbox, and deliver one queued message.
+"""Queue e-mail in the outbox, and deliver one queued message exactly once.
 
 ``outbox_enqueue`` writes the row in the caller's transaction and dispatches the send
 task only after that transaction commits (a rolled-back change e-mails nobody).
-``outbox_deliver`` sends one message under a row lock, so two workers never send it
-twice; a temporary SMTP failure leaves it pending with a backoff, a permanent one
-marks it failed.
+
+``outbox_deliver`` sends one message; each step is its own committed UPDATE, never a
+transaction held open across the SMTP conversation:
+
+1. **Claim** — ``pending → sending`` with the time and a token naming this attempt
+   (``claimed_at``, ``claimed_by``), by a conditional UPDATE: of two workers given the
+   same id, one updates the row and sends, the other updates nothing and skips.
+2. **DATA mark** — just before the DATA command goes out (``smtplib.SMTP.data``, wrapped
+   for this one connection), ``data_started_at`` is set, again only while the claim is
+   this attempt's. If the claim was taken over (below), the attempt stops before DATA.
+3. **Sent** — as soon as ``sendmail`` returns (the server's 250), before QUIT.
+
+The message keeps the ``Message-ID`` made at enqueue time on every attempt.
+
+A worker killed mid-send leaves the row ``sending``. ``outbox_reconcile`` (run by the
+periodic ``outbox_flush``) takes over rows claimed longer ago than
+``OUTBOX_SENDING_TIMEOUT_SECONDS`` (longer than Celery's hard time limit, so the attempt
+is dead; and if it is not, step 2 fences it off):
+
+* no DATA mark — the server never saw the content: back to ``pending``, sent again;
+* a DATA mark — the server may have accepted it: ``held`` for an operator (the outbox
+  admin lists it; the operator confirms it delivered, from the mail server's log, or
+  releases it to be sent again), never resent automatically.
+
+An attempt that reached DATA and then lost the connection or timed out without a reply
+is held the same way; a 4xx/5xx reply to DATA is a clear answer and is retried or
+failed as before.
+
+Residual window, stated honestly: plain SMTP has no way to ask "did you accept
+Message-ID X?", so a kill between the DATA mark and the 250 and a kill between the 250
+and step 3 look the same afterwards. Both are held: no message is ever delivered twice
+by the outbox, and one killed in that window (milliseconds per message) waits for an
+operator instead of being delivered automatically. A kill before the DATA mark (while
+connecting, at MAIL FROM or RCPT TO) is always delivered, once, by reconciliation.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import smtplib
 import socket
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -22,7 +56,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import connection as db_connection
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from outbox.models import OutboxAttachment, OutboxMessage
@@ -33,6 +69,10 @@ log = logging.getLogger(__name__)
 # A pending message this overdue is re-dispatched by ``outbox_dispatch_overdue``: its own
 # task was lost (broker down at enqueue time, a worker killed mid-send).
 OVERDUE_AFTER = timedelta(minutes=5)
+
+# Pauses between tries to record a 250: that fact lives only in this process's memory, so
+# a database restarting at that moment is waited out rather than the message held.
+RECORD_SENT_PAUSES = (1.0, 2.0, 4.0, 8.0)
 
 
 @dataclass(frozen=True)
@@ -180,62 +220,173 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def outbox_deliver(*, message_id: int, now: datetime | None = None) -> Delivery:
-    """Send one pending message through Django's e-mail backend and record the outcome.
-
-    The row stays locked (``FOR UPDATE SKIP LOCKED``) while it is sent: another worker
-    given the same id skips it instead of sending it a second time.
-    """
-    with transaction.atomic():
-        message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_id).first()
-        )
-        if message is None or message.status != OutboxMessage.Status.PENDING:
-            log.info("outbox %s: nothing to send (gone, sent, failed or in progress)", message_id)
-            return Delivery("skipped")
-        now = now or timezone.now()
-        message.attempts += 1
-        try:
-            email = _email(message)
-            with get_connection(fail_silently=False) as connection:
-                sent = connection.send_messages([email])
-            if not sent:
-                raise smtplib.SMTPException("the e-mail backend accepted no message")
-        except Exception as exc:  # noqa: BLE001 — every failure is recorded on the row
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if is_temporary(exc) and message.attempts < settings.OUTBOX_MAX_ATTEMPTS:
-                delay = backoff(message.attempts)
-                message.next_attempt_at = now + delay
-                message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-                log.warning(
-                    "outbox %s: attempt %s failed, retry in %s: %s",
-                    message.pk,
-                    message.attempts,
-                    delay,
-                    message.last_error,
-                )
-                return Delivery(OutboxMessage.Status.PENDING, delay)
-            message.status = OutboxMessage.Status.FAILED
-            message.save(update_fields=["attempts", "last_error", "status"])
-            log.error("outbox %s: failed for good: %s", message.pk, message.last_error)
-            return Delivery(OutboxMessage.Status.FAILED)
-        message.status = OutboxMessage.Status.SENT
-        message.sent_at = now
-        message.last_error = ""
-        message.save(update_fields=["attempts", "last_error", "status", "sent_at"])
-        return Delivery(OutboxMessage.Status.SENT)
+class ClaimLost(Exception):
+    """This attempt's claim was taken over by reconciliation: it must not send DATA."""
 
 
-def outbox_dispatch_overdue(*, now: datetime | None = None) -> int:
-    """Dispatch the send task again for pending messages whose own task is overdue."""
-    now = now or timezone.now()
-    ids = list(
-        OutboxMessage.objects.filter(
-            status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now - OVERDUE_AFTER
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:1000]
+def _attempt_token() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+def _claim(message_id: int, now: datetime) -> str | None:
+    """Mark the message ``sending`` for a new attempt; None when it is not pending."""
+    token = _attempt_token()
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxMessage.Status.PENDING
+    ).update(
+        status=OutboxMessage.Status.SENDING,
+        claimed_at=now,
+        claimed_by=token,
+        data_started_at=None,
+        attempts=F("attempts") + 1,
     )
-    for message_id in ids:
-        _dispatch(message_id)
-    return len(ids)
+    return token if claimed else None
+
+
+def _mine(message_id: int, token: str, *statuses: str) -> QuerySet[OutboxMessage]:
+    return OutboxMessage.objects.filter(
+        pk=message_id, claimed_by=token, status__in=statuses or [OutboxMessage.Status.SENDING]
+    )
+
+
+def _mark_data_started(message_id: int, token: str) -> None:
+    if not _mine(message_id, token).update(data_started_at=timezone.now()):
+        raise ClaimLost(f"outbox {message_id}: claim {token} was taken over before DATA")
+
+
+def _before_data(connection, mark: Callable[[], None]) -> None:
+    """Call ``mark`` right before the message's content leaves: before the DATA command on
+    an SMTP connection, or at once for a backend without one (file, memory), whose whole
+    send then counts as the hand-over."""
+    smtp = getattr(connection, "connection", None)
+    if not isinstance(smtp, smtplib.SMTP):
+        mark()
+        return
+    data = smtp.data
+
+    # An attribute on this one connection object, seen by its ``sendmail`` (which calls
+    # ``self.data`` after MAIL FROM and RCPT TO): Django's backend gives no other hook
+    # between RCPT and DATA, and the configured backend class is left as it is.
+    def marked_data(msg: bytes | str) -> tuple[int, bytes]:
+        mark()
+        return data(msg)
+
+    smtp.data = marked_data
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 — the outcome is recorded; a failed QUIT changes nothing
+        log.debug("outbox: closing the SMTP connection failed", exc_info=True)
+
+
+def _mark_sent(message_id: int, token: str, now: datetime) -> bool:
+    """``held`` too: reconciliation may have held the message while this attempt waited
+    for the reply, and the 250 answers what the operator would have had to find out."""
+    mine = _mine(message_id, token, OutboxMessage.Status.SENDING, OutboxMessage.Status.HELD)
+    return bool(mine.update(status=OutboxMessage.Status.SENT, sent_at=now, last_error=""))
+
+
+def _record_sent(message_id: int, token: str, now: datetime) -> bool:
+    """Mark sent after the 250, trying again while the database is unreachable."""
+    for pause in (*RECORD_SENT_PAUSES, None):
+        try:
+            return _mark_sent(message_id, token, now)
+        except (OperationalError, InterfaceError):
+            # Inside a transaction a new connection would not see its rows: give up there.
+            if pause is None or db_connection.in_atomic_block:
+                raise
+            log.warning(
+                "outbox %s: accepted, recording it failed; again in %s s", message_id, pause
+            )
+            db_connection.close()
+            time.sleep(pause)
+    return False  # not reached: the last try returns or raises
+
+
+def _record_failure(
+    message: OutboxMessage, token: str, exc: Exception, now: datetime, *, data_started: bool
+) -> Delivery:
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    retry_in = None
+    if data_started and not isinstance(exc, smtplib.SMTPResponseException):
+        # The content went out and no reply came back (connection lost, timeout): the
+        # server may have said 250 to a client that never heard it. Only a 4xx/5xx reply
+        # is proof of refusal; without one, sending again could deliver it twice.
+        status = OutboxMessage.Status.HELD
+        error = f"{error} (after DATA, with no reply: held, the server may have accepted it)"
+        fields = {}
+    elif (
+        is_temporary(exc) or isinstance(exc, DatabaseError)
+    ) and message.attempts < settings.OUTBOX_MAX_ATTEMPTS:
+        status = OutboxMessage.Status.PENDING
+        retry_in = backoff(message.attempts)
+        fields = {"next_attempt_at": now + retry_in}
+    else:
+        status = OutboxMessage.Status.FAILED
+        fields = {}
+    if not _mine(message.pk, token).update(status=status, last_error=error, **fields):
+        log.warning(
+            "outbox %s: attempt %s lost its claim; not recording: %s", message.pk, token, error
+        )
+        return Delivery("skipped")
+    if status == OutboxMessage.Status.PENDING:
+        log.warning(
+            "outbox %s: attempt %s failed, retry in %s: %s",
+            message.pk,
+            message.attempts,
+            retry_in,
+            error,
+        )
+    else:
+        log.error("outbox %s: %s: %s", message.pk, status, error)
+    return Delivery(status, retry_in)
+
+
+def outbox_deliver(*, message_id: int, now: datetime | None = None) -> Delivery:
+    """Send one pending message through Django's e-mail backend and record the outcome
+    (the steps and what survives a crash: this module's docstring).
+
+    Call it outside a transaction (the task does): each step must commit on its own, so
+    that a crash leaves behind what the attempt had reached.
+    """
+    now = now or timezone.now()
+    token = _claim(message_id, now)
+    if token is None:
+        log.info("outbox %s: nothing to send (gone, sent, held, failed or in progress)", message_id)
+        return Delivery("skipped")
+    message = OutboxMessage.objects.get(pk=message_id)
+    data_started = False
+
+    def mark() -> None:
+        nonlocal data_started
+        _mark_data_started(message_id, token)
+        data_started = True
+
+    connection = None
+    try:
+        email = _email(message)
+        connection = get_connection(fail_silently=False)
+        connection.open()
+        _before_data(connection, mark)
+        if connection.send_messages([email]) != 1:
+            raise smtplib.SMTPException("the e-mail backend accepted no message")
+    except Exception as exc:  # noqa: BLE001 — every failure is recorded on the row
+        if isinstance(exc, ClaimLost):
+            log.warning("%s; the attempt stopped", exc)
+            return Delivery("skipped")
+        return _record_failure(message, token, exc, now, data_started=data_started)
+    else:
+        # The server said 250: record it before anything else (QUIT) can go wrong.
+        if not _record_sent(message_id, token, now):
+            # Only an operator moves a message this attempt claimed out of sending/held.
+            log.error(
+                "outbox %s: accepted by the server after an operator had decided on it "
+                "(if released to be sent again, it may arrive twice)",
+                message_id,
+            )
+        return Delivery(OutboxMessage.Status.SENT)
+    finally:
+        if connection is not None:
+            _close_quietly(connection)

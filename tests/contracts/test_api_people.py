@@ -52,12 +52,16 @@ def test_customer_users_and_staff_are_refused(who, request, colleague):
     assert client.post(URL, new).status_code == 403
 
 
-def test_adding_a_person_invites_them(customer_admin):
-    response = client_for(customer_admin).post(
-        URL,
-        {"email": "dana@acme.test", "first_name": "Dana", "last_name": "Doe", "role": "user"},
-        format="json",
-    )
+def test_adding_a_person_invites_them(
+    customer_admin, celery_eager, django_capture_on_commit_callbacks
+):
+    # The invitation goes through the outbox: queued in the request, sent after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(customer_admin).post(
+            URL,
+            {"email": "dana@acme.test", "first_name": "Dana", "last_name": "Doe", "role": "user"},
+            format="json",
+        )
 
     assert response.status_code == 201, response.content
     person = User.objects.get(pk=response.json()["id"])

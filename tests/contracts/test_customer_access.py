@@ -29,14 +29,17 @@ def test_people_of_a_deactivated_customer_cannot_sign_in(client, customer_user):
     assert "Please enter a correct" in response.content.decode()
 
 
-def test_an_invited_person_without_a_password_can_use_forgotten_password(client, customer):
+def test_an_invited_person_without_a_password_can_use_forgotten_password(
+    client, customer, celery_eager, django_capture_on_commit_callbacks
+):
     from contracts.services import customer_user_create
 
     person = customer_user_create(
         customer=customer, username="new@acme.example", email="new@acme.example"
     )
     assert not person.has_usable_password()
-    response = client.post("/accounts/password_reset/", {"email": "new@acme.example"})
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        response = client.post("/accounts/password_reset/", {"email": "new@acme.example"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)

@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from contracts.models import User
+from outbox.models import OutboxMessage
 from tests.support.factories import (
     PASSWORD,
     CustomerFactory,
@@ -166,8 +167,15 @@ def test_logout_is_a_post_and_ends_the_session(client, agent):
     assert client.get(reverse("desk-home")).status_code == 302
 
 
-def test_password_reset_mails_a_link_that_sets_a_new_password(client, customer_user):
-    response = client.post(reverse("password_reset"), {"email": customer_user.email}, follow=True)
+def test_password_reset_mails_a_link_that_sets_a_new_password(
+    client, customer_user, celery_eager, django_capture_on_commit_callbacks
+):
+    # Through the outbox: queued in the request, sent by its task after the commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("password_reset"), {"email": customer_user.email}, follow=True
+        )
+    assert OutboxMessage.objects.filter(to=[customer_user.email]).count() == 1
     assert h1(response) == "Check your e-mail"
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [customer_user.email]
@@ -187,7 +195,7 @@ def test_password_reset_mails_a_link_that_sets_a_new_password(client, customer_u
 def test_password_reset_for_an_unknown_address_sends_nothing_and_reveals_nothing(client):
     response = client.post(reverse("password_reset"), {"email": "nobody@example.test"}, follow=True)
     assert h1(response) == "Check your e-mail"
-    assert mail.outbox == []
+    assert mail.outbox == [] and not OutboxMessage.objects.exists()
 
 
 def test_password_change_page_works(client, operations):
