@@ -5,6 +5,7 @@ files under var/mail/). Anything unsafe is opt-in: DEBUG is off unless set, and
 with DEBUG off a SECRET_KEY and ALLOWED_HOSTS must be given.
 """
 
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -182,6 +183,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+
+def _rate(name: str, default: str) -> str:
+    """A DRF throttle rate, "N/second|minute|hour|day"; a bad one stops start-up."""
+    value = env.string(name, default) or default
+    if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 600/minute.")
+    return value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -194,6 +204,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "slaportal.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # Throttling per client (an address for anonymous calls, the account otherwise), the
+    # counts in the cache: set CACHE_URL so every web process shares them. Over the
+    # rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": _rate("API_THROTTLE_ANON", "60/minute"),
+        "user": _rate("API_THROTTLE_USER", "1200/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SLA Portal API",
@@ -276,6 +297,19 @@ LOG_FORMAT = env.string("LOG_FORMAT", "plain" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "plain"):
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not json or plain.")
 LOGGING = logging_config(log_format=LOG_FORMAT, level=env.string("LOG_LEVEL", "INFO"))
+
+# A send claimed this long ago without an outcome is taken over by the outbox's
+# reconciliation (outbox/services/recovery.py): resent if it never reached DATA, held for
+# an administrator if it did. Above CELERY_TASK_TIME_LIMIT, so a live attempt is never
+# taken over.
+OUTBOX_SENDING_TIMEOUT_SECONDS = env.integer("OUTBOX_SENDING_TIMEOUT_SECONDS", 600, minimum=60)
+
+# Inbound e-mail: a reply from a staff address counts as a staff reply only when our own
+# relay (its name as it writes it in Authentication-Results) says DKIM or SPF passed for
+# the staff domain; otherwise it is kept as a flagged customer-side message. Empty: no
+# mail is trusted as staff.
+INBOUND_TRUSTED_RELAY = env.string("INBOUND_TRUSTED_RELAY", "") or ""
+INBOUND_STAFF_DOMAIN = env.string("INBOUND_STAFF_DOMAIN", "") or ""
 
 # Tickets. Attachments: one size limit and one allowlist, checked by the services that
 # every entry point (portal, API, inbound e-mail) calls. Types are decided by the file

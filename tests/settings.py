@@ -26,6 +26,13 @@ Path(os.environ["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
 from slaportal.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The fuzz and the authority matrix send hundreds of requests per account in seconds, and
+# ids repeat across tests (each rolls back): no rate the suite could reach by accident.
+# tests/slaportal/test_api_throttling.py sets real rates.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "1000000/minute", "user": "1000000/minute"},
+}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # The staff idle clock is written at most once per this many seconds. A minute in

@@ -46,7 +46,9 @@ def test_the_docs_load_their_code_from_this_site_and_no_inline_script(customer_u
 @pytest.mark.browser
 def test_the_api_docs_render_in_chromium_with_no_network(page, live_server, customer_user):
     violations: list[str] = []
-    page.on("console", lambda m: violations.append(m.text) if "Content Security" in m.text else None)
+    page.on(
+        "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+    )
     login(page, live_server, customer_user)
     page.goto(f"{live_server.url}/api/v1/docs/")
     # Swagger UI has drawn the operations from the schema.
