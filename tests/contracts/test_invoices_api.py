@@ -15,12 +15,8 @@ from tests.support.factories import StaffFactory
 
 
 @pytest.fixture
-def account_manager(customer):
-    """The customer's own account manager: only they (and administrators) may record its
-    contracts and invoices."""
-    manager = StaffFactory(role="account_manager")
-    customer.account_managers.add(manager)
-    return manager
+def account_manager(customer_account_manager):
+    return customer_account_manager  # here, the customer's own
 
 
 URL = f"{API}invoices/"
