@@ -334,3 +334,40 @@ def test_a_freshly_migrated_database_gives_each_role_the_permissions_of_later_ap
     )
     assert {"view_ticket", "view_ticketmessage"} <= agent
     assert {"view_credit", "view_ledgerentry"} <= manager
+
+
+PROXY = "10.0.0.2"  # our TLS proxy: every request reaches us from it
+
+
+def test_behind_the_tls_proxy_the_lockout_keys_on_the_clients_own_address(
+    client, customer_user, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    attacker = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "198.51.100.9"}
+    for _ in range(5):
+        sign_in(client, customer_user, password="guess", **attacker)
+    assert sign_in(client, customer_user, **attacker).status_code == 429
+    # The person themselves, through the same proxy from their own address, signs in.
+    person = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    assert sign_in(client, customer_user, **person).request["PATH_INFO"] == "/portal/"
+    client.logout()
+    # Writing the person's address into the header first changes nothing: the proxy
+    # appends the address it saw, and that right-most one is the client.
+    spoofed = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "203.0.113.7, 198.51.100.9"}
+    assert sign_in(client, customer_user, **spoofed).status_code == 429
+
+
+def test_without_the_proxy_setting_everyone_behind_the_proxy_shares_one_lockout(
+    client, customer_user
+):
+    """Why TRUSTED_PROXY_COUNT matters (README, "Production runbook")."""
+    for _ in range(5):
+        sign_in(
+            client,
+            customer_user,
+            password="guess",
+            REMOTE_ADDR=PROXY,
+            HTTP_X_FORWARDED_FOR="198.51.100.9",
+        )
+    person = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    assert sign_in(client, customer_user, **person).status_code == 429
