@@ -21,7 +21,7 @@ from contracts.models import (
     User,
 )
 from contracts.terms import format_clock
-from slaportal import roles
+from slaportal import authority
 
 
 def customer_people(customer: Customer) -> QuerySet[User]:
@@ -41,9 +41,7 @@ def contracts_for_customer(customer: Customer) -> QuerySet[Contract]:
 
 def customers_for_account_manager(user: User) -> QuerySet[Customer]:
     """The customers ``user`` manages; an administrator oversees every customer."""
-    customers = Customer.objects.all()
-    if not roles.has_role(user, roles.ADMIN):
-        customers = customers.filter(account_managers=user)
+    customers = authority.scope_acted_for(Customer.objects.all(), user, "pk")
     contracts = _contracts_with_lines(Contract.objects.order_by("-start_date", "reference"))
     return customers.order_by("name").prefetch_related(Prefetch("contracts", queryset=contracts))
 

@@ -14,8 +14,8 @@ from contracts.models import Customer, Invoice, SLAPolicy, User
 from contracts.terms import Band
 from credits.models import Balance, Credit, CreditEvent, CreditNote, LedgerEntry
 from credits.rules import CreditTerms
+from slaportal import authority
 from slaportal.money import round_money
-from slaportal.roles import ADMIN, has_role
 
 
 def credit_terms(policy: SLAPolicy) -> CreditTerms:
@@ -100,17 +100,13 @@ def credits_for_staff(user: User) -> QuerySet[Credit]:
     credits = Credit.objects.select_related(
         "contract__customer", "contract__policy", "service", "decided_by"
     )
-    if not has_role(user, ADMIN):
-        credits = credits.filter(contract__customer__account_managers=user)
-    return credits
+    return authority.scope_acted_for(credits, user, "contract__customer")
 
 
 def invoices_for_staff(user: User) -> QuerySet[Invoice]:
     """Invoices of the customers ``user`` manages; an administrator's, every invoice."""
     invoices = Invoice.objects.select_related("customer", "contract")
-    if not has_role(user, ADMIN):
-        invoices = invoices.filter(customer__account_managers=user)
-    return invoices.order_by("-issued_on", "-pk")
+    return authority.scope_acted_for(invoices, user).order_by("-issued_on", "-pk")
 
 
 def invoices_for_customer(customer: Customer) -> QuerySet[Invoice]:
@@ -315,6 +311,4 @@ def credit_notes_for_customer_ids() -> QuerySet[CreditNote]:
 def credit_notes_for_staff(user: User) -> QuerySet[CreditNote]:
     """Credit notes of the customers ``user`` manages; an administrator's, every note
     (anyone else's: none, so another customer's note is a 404)."""
-    if has_role(user, ADMIN):
-        return _notes()
-    return _notes().filter(customer__account_managers=user).distinct()
+    return authority.scope_acted_for(_notes(), user)
