@@ -26,7 +26,6 @@ from django.db import close_old_connections, transaction
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -39,6 +38,7 @@ from contracts.models import Invoice
 from slaportal.wsgi import application
 from statements.pdf import render_statement_pdf
 from statements.views import common as statement_views
+from tests.support.api_helpers import api_token_for
 from tests.support.clock import suite_now
 
 pytestmark = pytest.mark.django_db
@@ -193,8 +193,8 @@ def _build_world(media_root) -> World:
         "people": {foreign_person.pk},
     }
     world.tokens = {
-        "customer": Token.objects.create(user=person).key,
-        "staff": Token.objects.create(user=staff).key,
+        "customer": api_token_for(person),
+        "staff": api_token_for(staff),
     }
     return world
 

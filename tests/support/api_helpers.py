@@ -31,3 +31,11 @@ def band_tuples() -> list[tuple]:
 
 def errors_text(response) -> str:
     return str(response.json())
+
+
+def api_token_for(user) -> str:
+    """A working API key for ``user``, made the way the product makes them (send it as
+    ``Authorization: Token <key>``)."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=user).key
