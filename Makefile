@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEMO_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 CELERY_BROKER_URL= EMAIL_URL=
+DEMO_ENV := DEBUG=1 REQUIRE_TWO_FACTOR=0 DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 CELERY_BROKER_URL= EMAIL_URL=
 
 .PHONY: demo test test-edges bench faults lint lock venv clean
 

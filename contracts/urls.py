@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import views
+from contracts import two_factor, views
 
 urlpatterns = [
     path("portal/people/", views.people, name="portal-people"),
@@ -18,4 +18,13 @@ urlpatterns = [
         name="portal-person-reactivate",
     ),
     path("portal/people/<int:user_id>/invite/", views.person_invite, name="portal-person-invite"),
+    # A second factor for account managers and administrators (contracts/two_factor.py).
+    path("accounts/two-factor/", two_factor.two_factor_manage, name="two-factor"),
+    path("accounts/two-factor/setup/", two_factor.two_factor_setup, name="two-factor-setup"),
+    path("accounts/two-factor/verify/", two_factor.two_factor_verify, name="two-factor-verify"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        two_factor.two_factor_codes_renew,
+        name="two-factor-codes-renew",
+    ),
 ]

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from slaportal import roles
+from slaportal.twofactor import needs_second_factor
 
 # (roles, url name, label), in the order the navigation shows them. Staff holding
 # several roles see the union (each link once); an administrator sees every staff page.
@@ -48,11 +49,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ]
         if roles.ADMIN in held:
             links.append(("admin:index", "Admin site"))
+    second_factor = needs_second_factor(user)
+    if second_factor and not user.is_verified():
+        links = []  # until the code is given, every link leads back to the code page
     return {
         "role": role,
         "role_label": roles.ROLE_LABELS.get(role or "", ""),
         "staff_roles": held,
         "nav_items": _mark_current(request.path, links),
+        "two_factor_link": second_factor,
     }
 
 

@@ -6,6 +6,7 @@ with DEBUG off a SECRET_KEY and ALLOWED_HOSTS must be given.
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -34,7 +35,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens stored hashed, with an expiry (django-rest-knox).
+    "knox",
+    # A second factor for staff with money authority (slaportal/twofactor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "drf_spectacular",
     # Swagger UI and Redoc served from the package, not a CDN (docs work offline).
@@ -65,6 +71,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Account managers and administrators pass a second factor before anything else.
+    "slaportal.twofactor.TwoFactorMiddleware",
     "slaportal.middleware.StaffSessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -133,6 +142,20 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# Staff with money authority (account managers, administrators) sign in with a second
+# factor: an authenticator app (TOTP) or one of their recovery codes. On unless turned off
+# (the demo turns it off; `check --deploy` warns when it is off).
+REQUIRE_TWO_FACTOR = env.boolean("REQUIRE_TWO_FACTOR", True)
+OTP_TOTP_ISSUER = env.string("OTP_TOTP_ISSUER", "SLA Portal")
+# API tokens (django-rest-knox): stored as hashes, shown once, valid for API_TOKEN_TTL_DAYS
+# days, and revoked when their owner's password changes.
+API_TOKEN_TTL_DAYS = env.integer("API_TOKEN_TTL_DAYS", 90, minimum=1)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -200,7 +223,7 @@ def _rate(name: str, default: str) -> str:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "slaportal.token_auth.PortalTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

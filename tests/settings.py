@@ -21,6 +21,11 @@ os.environ.setdefault(
     ),
 )
 
+# Account managers' and administrators' second factor is off for the suite, whose clients
+# sign staff in directly; tests/slaportal/test_two_factor.py turns it on and goes through
+# it.
+os.environ.setdefault("REQUIRE_TWO_FACTOR", "0")
+
 Path(os.environ["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
 
 from slaportal.settings import *  # noqa: E402,F403

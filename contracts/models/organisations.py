@@ -77,6 +77,15 @@ class User(AbstractUser):
             ),
         ]
 
+    def save(self, *args, **kwargs) -> None:
+        # set_password() keeps the new raw password until the save: a new password
+        # revokes every API token (slaportal/tokens.py); sessions elsewhere end by
+        # Django's session hash.
+        password_changed = getattr(self, "_password", None) is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            self.auth_token_set.all().delete()
+
     @property
     def is_customer_admin(self) -> bool:
         return self.customer_id is not None and self.customer_role == self.CustomerRole.ADMIN

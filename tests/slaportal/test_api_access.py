@@ -4,11 +4,10 @@ and how scripts authenticate."""
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contracts.models import Calendar, Contract, Customer, Invoice, SLAPolicy
-from tests.support.api_helpers import API, ENDPOINTS, client_for
+from tests.support.api_helpers import API, ENDPOINTS, api_token_for, client_for
 from tests.support.factories import (
     CustomerFactory,
     CustomerUserFactory,
@@ -160,18 +159,18 @@ def test_only_the_right_staff_roles_write(role, kind, allowed, customer):
 def test_a_script_authenticates_with_a_token(invoice):
     manager = StaffFactory(role="account_manager")
     invoice.customer.account_managers.add(manager)
-    token = Token.objects.create(user=manager)
+    token = api_token_for(manager)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get(f"{API}invoices/").json()["count"] == 1
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     assert client.get(f"{API}invoices/").status_code in (401, 403)
 
 
 def test_a_customer_token_is_scoped_like_the_browser(customer_user, invoice, other_invoice):
-    token = Token.objects.create(user=customer_user)
+    token = api_token_for(customer_user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert [i["id"] for i in client.get(f"{API}invoices/").json()["results"]] == [invoice.pk]
     assert client.get(f"{API}invoices/{other_invoice.pk}/").status_code == 404
 

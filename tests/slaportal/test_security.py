@@ -61,9 +61,9 @@ def test_a_customer_session_keeps_the_ordinary_age(db, customer_user, settings):
 
 
 def test_an_api_token_call_by_staff_starts_no_session(db, operations):
-    from rest_framework.authtoken.models import Token
+    from tests.support.api_helpers import api_token_for
 
-    token = Token.objects.create(user=operations)
+    token = api_token_for(operations)
     response = Client().get("/api/v1/contracts/", headers={"Authorization": f"Token {token}"})
     assert response.status_code == 200
     assert "sessionid" not in response.cookies

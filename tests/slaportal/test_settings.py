@@ -94,3 +94,15 @@ def test_demo_mail_is_written_as_eml_files(tmp_path, settings):
     text = files[0].read_text()
     assert "Subject: Statement ready" in text
     assert "To: billing@acme.example" in text
+
+
+def test_check_deploy_warns_when_two_factor_is_turned_off():
+    result = manage(
+        "check",
+        "--deploy",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="portal.example.com",
+        REQUIRE_TWO_FACTOR="0",
+    )
+
+    assert "slaportal.W001" in result.stdout + result.stderr

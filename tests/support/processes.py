@@ -27,6 +27,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
             "SESSION_COOKIE_SECURE",
             "CSRF_COOKIE_SECURE",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "REQUIRE_TWO_FACTOR",
         }
     }
     return subprocess.run(

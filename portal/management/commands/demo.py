@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -37,3 +38,8 @@ class Command(BaseCommand):
         )
         for login in logins:
             self.stdout.write(f"  {login.username:<28} {login.role:<16} {login.organisation}")
+        if not settings.REQUIRE_TWO_FACTOR:
+            self.stdout.write(
+                "Two-factor sign-in is off in the demo (REQUIRE_TWO_FACTOR=0); in production "
+                "account managers and administrators set up an authenticator app at first sign-in."
+            )
