@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -30,6 +30,11 @@ from slaportal.viewsets import BaseViewSet
 # The services name model fields; the API names its own.
 ERROR_FIELDS = {"customer_role": "role", "username": "email"}
 ADMINS_ONLY = OpenApiResponse(description="Not an admin of a customer organisation.")
+
+
+class PersonInvitedSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    detail = serializers.CharField()
 
 
 class IsCustomerAdmin(BasePermission):
@@ -75,23 +80,32 @@ class PersonViewSet(
 
     @extend_schema(
         request=PersonInputSerializer,
-        responses={201: PersonSerializer, 403: ADMINS_ONLY},
-        description="Add a person; they are e-mailed a link to choose a password.",
+        responses={202: PersonInvitedSerializer, 403: ADMINS_ONLY},
+        description="Add a person; they are e-mailed a link to choose a password, and "
+        "appear in the list. The answer is the same when the address already has an "
+        "account elsewhere (its owner is told by e-mail instead), so it never tells "
+        "whether an address has an account; an address among your own people is a 400.",
     )
     def create(self, request: Request) -> Response:
+        from contracts.views import added_message
+
         data = self.parse(PersonInputSerializer)
         person = _service_call(
-            services.customer_user_create,
+            services.customer_person_add,
             customer=request.user.customer,
-            username=data["email"],
             email=data["email"],
             role=data["role"],
             first_name=data["first_name"],
             last_name=data["last_name"],
             actor=request.user,
         )
-        _invite(request, person)
-        return self.respond(person, status.HTTP_201_CREATED)
+        if person is not None:
+            _invite(request, person)
+        body = {
+            "email": data["email"],
+            "detail": added_message(data["email"], request.user.customer),
+        }
+        return Response(PersonInvitedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         request=PersonChangeInputSerializer,

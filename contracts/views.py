@@ -40,9 +40,8 @@ def person_add(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            person = services.customer_user_create(
+            person = services.customer_person_add(
                 customer=request.user.customer,
-                username=data["email"],
                 email=data["email"],
                 role=data["role"],
                 first_name=data["first_name"],
@@ -52,12 +51,11 @@ def person_add(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc, PERSON_ERROR_FIELDS)
         else:
-            _send_invitation(request, person)
-            messages.success(
-                request,
-                f"{person.get_full_name()} was added. We e-mailed {person.email} a link "
-                "to choose a password.",
-            )
+            if person is not None:
+                _send_invitation(request, person)
+            # The same words whether or not the address had an account elsewhere (the
+            # service e-mails its owner instead): the page must not tell.
+            messages.success(request, added_message(data["email"], request.user.customer))
             return redirect("portal-people")
     return render(request, "portal/person_add.html", {"form": form})
 
@@ -156,6 +154,13 @@ def _send_invitation(request: HttpRequest, person: User) -> None:
             email_template_name="registration/invitation_email.txt",
             extra_email_context={"inviter": request.user, "customer": person.customer},
         )
+
+
+def added_message(email: str, customer) -> str:
+    return (
+        f"We e-mailed {email} an invitation to {customer.name}'s portal, with a link to "
+        "choose a password."
+    )
 
 
 def _name(person: User) -> str:

@@ -21,6 +21,7 @@ from contracts.services.invoices import (
 )
 from contracts.services.organisations import (
     customer_create,
+    customer_person_add,
     customer_update,
     customer_user_create,
     customer_user_update,
@@ -49,6 +50,7 @@ __all__ = [
     "contract_create",
     "customer_create",
     "customer_update",
+    "customer_person_add",
     "customer_user_create",
     "customer_user_update",
     "InvoiceConflict",

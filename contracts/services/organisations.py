@@ -8,13 +8,17 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
+from audit.services import audit_record
 from contracts.models import (
     Customer,
     Service,
     User,
 )
 from contracts.services._common import _clean
+from outbox.services import outbox_enqueue
 from slaportal import roles
 
 
@@ -105,6 +109,53 @@ def user_create_staff(
     user.save()
     user.groups.set(Group.objects.filter(name__in=names))
     return user
+
+
+@transaction.atomic
+def customer_person_add(
+    *,
+    customer: Customer,
+    email: str,
+    role: str = User.CustomerRole.USER,
+    first_name: str = "",
+    last_name: str = "",
+    actor: User,
+) -> User | None:
+    """A customer admin adds a person: as ``customer_user_create``, except that it never
+    tells whether an address has an account elsewhere (another customer's person, or
+    the provider's staff). Such an address gets an e-mail saying that someone at this
+    customer tried to add them and that nothing changed; the caller then answers exactly
+    as for a new person, and ``None`` is returned. An address already among the
+    customer's own people is a field error (the admin sees them on the people page)."""
+    _require_customer_admin(actor, customer)
+    existing = User.objects.filter(email__iexact=email).first() if email else None
+    if existing is None:
+        return customer_user_create(
+            customer=customer,
+            username=email,
+            email=email,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            actor=actor,
+        )
+    if existing.customer_id == customer.pk:
+        raise ValidationError({"email": [f"{email} is already one of your people."]})
+    context = {"customer": customer, "inviter": actor, "person": existing}
+    outbox_enqueue(
+        to=existing.email,
+        subject=f"{customer.name} tried to add you to SLA Portal",
+        body=render_to_string("registration/already_registered_email.txt", context),
+        # One notice a day per customer and address, however often they try.
+        dedupe_key=f"person-add-existing:{customer.pk}:{existing.pk}:{timezone.now():%Y-%m-%d}",
+    )
+    audit_record(
+        actor=actor,
+        action="person_add_refused_existing_account",
+        obj=customer,
+        reason=f"{email} already has an account; its owner was told by e-mail.",
+    )
+    return None
 
 
 @transaction.atomic

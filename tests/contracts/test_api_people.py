@@ -63,20 +63,43 @@ def test_adding_a_person_invites_them(
             format="json",
         )
 
-    assert response.status_code == 201, response.content
-    person = User.objects.get(pk=response.json()["id"])
+    assert response.status_code == 202, response.content
+    assert response.json()["email"] == "dana@acme.test"
+    person = User.objects.get(email="dana@acme.test")
     assert (person.customer, person.customer_role) == (customer_admin.customer, "user")
     assert [m.to for m in mail.outbox] == [["dana@acme.test"]]
 
 
-def test_an_address_already_taken_is_a_field_error(customer_admin, colleague):
+def test_an_address_already_among_your_people_is_a_field_error(customer_admin, colleague):
     response = client_for(customer_admin).post(
         URL,
-        {"email": colleague.username, "first_name": "A", "last_name": "B"},
+        {"email": colleague.email, "first_name": "A", "last_name": "B"},
         format="json",
     )
     assert response.status_code == 400
-    assert "email" in response.json()
+    assert response.json() == {"email": [f"{colleague.email} is already one of your people."]}
+
+
+def test_the_answer_never_tells_whether_an_address_has_an_account_elsewhere(
+    customer_admin, admin_user, celery_eager, django_capture_on_commit_callbacks
+):
+    client = client_for(customer_admin)
+    new = {"email": "nobody.yet@acme.test", "first_name": "N", "last_name": "Y"}
+    staff = {"email": admin_user.email, "first_name": "N", "last_name": "Y"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invited = client.post(URL, new, format="json")
+        existing = client.post(URL, staff, format="json")
+
+    assert (invited.status_code, existing.status_code) == (202, 202)
+    assert invited.json()["detail"].replace(new["email"], "X") == existing.json()["detail"].replace(
+        staff["email"], "X"
+    )
+    # Nothing changed for the staff account; its owner is told instead.
+    admin_user.refresh_from_db()
+    assert admin_user.customer_id is None
+    notice = [m for m in mail.outbox if m.to == [admin_user.email]]
+    assert len(notice) == 1 and "tried to add you" in notice[0].subject
 
 
 def test_role_change_deactivate_and_reactivate(customer_admin, colleague):

@@ -42,7 +42,7 @@ def test_admin_adds_a_person_who_sets_a_password_and_signs_in(
             follow=True,
         )
     assert response.request["PATH_INFO"] == "/portal/people/"
-    assert "Grace Hopper was added" in response.content.decode()
+    assert "We e-mailed grace@example.test an invitation" in response.content.decode()
     person = User.objects.get(email="grace@example.test")
     assert person.username == "grace@example.test"
     assert person.customer == customer_admin.customer
@@ -101,17 +101,41 @@ def test_adding_a_person_with_bad_input_shows_form_errors(
     assert mail.outbox == []
 
 
-def test_adding_an_address_that_already_has_an_account_is_a_form_error(
-    client, customer_admin, other_customer
+def test_the_page_never_tells_whether_an_address_has_an_account_elsewhere(
+    client, customer_admin, other_customer, celery_eager, django_capture_on_commit_callbacks
 ):
     taken = CustomerUserFactory(customer=other_customer)
     client.force_login(customer_admin)
+
+    def add(email):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("portal-person-add"),
+                {"first_name": "A", "last_name": "B", "email": email, "role": "user"},
+                follow=True,
+            )
+        return [str(m) for m in response.context["messages"]]
+
+    existing = add(taken.email.upper())
+    new = add("fresh.person@acme.test")
+
+    assert [m.replace(taken.email.upper(), "X").replace(taken.email, "X") for m in existing] == [
+        m.replace("fresh.person@acme.test", "X") for m in new
+    ]
+    taken.refresh_from_db()
+    assert taken.customer == other_customer
+    assert [m.to for m in mail.outbox] == [[taken.email], ["fresh.person@acme.test"]]
+    assert "tried to add you" in mail.outbox[0].subject
+
+
+def test_adding_one_of_your_own_people_again_is_a_form_error(client, customer_admin, customer_user):
+    client.force_login(customer_admin)
     response = client.post(
         reverse("portal-person-add"),
-        {"first_name": "A", "last_name": "B", "email": taken.email.upper(), "role": "user"},
+        {"first_name": "A", "last_name": "B", "email": customer_user.email, "role": "user"},
     )
     assert response.status_code == 200
-    assert "already has an account" in response.context["form"].errors["email"][0]
+    assert "already one of your people" in response.context["form"].errors["email"][0]
     assert mail.outbox == []
 
 
