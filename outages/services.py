@@ -1,6 +1,8 @@
 """Every write to outages: record, change, post an update, close.
 
-Each validates first and writes atomically. A change that touches a month which has
+Outages are operations' area: each service acts for operations staff, administrators
+and the system (``actor=None``: the demo, scripts) and refuses anyone else
+(``PermissionDenied``). Each validates first and writes atomically. A change that touches a month which has
 already ended (in a contract's policy zone) records a ``ReissueRequest`` for every
 contract it may affect, so the statements module can re-issue what it already sent.
 """
@@ -11,13 +13,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record, changed, snapshot
 from contracts.models import Contract, Customer, DowntimeCategory, Service, User
 from outages.models import Outage, OutageUpdate, ReissueRequest
+from slaportal import roles
 from slaportal.months import month_days, month_has_ended, months_touched
 
 EDITABLE = (
@@ -32,6 +35,13 @@ EDITABLE = (
     "description",
     "internal_notes",
 )
+
+
+def require_operations(actor: User | None, action: str) -> None:
+    """Operations staff and administrators act on outages, the system too (``None``);
+    an agent or an account manager does not (their areas are tickets and money)."""
+    if actor is not None and not roles.staff_roles(actor) & {roles.OPERATIONS, roles.ADMIN}:
+        raise PermissionDenied(f"Only operations staff may {action}.")
 
 
 def _aware(name: str, value: datetime | None) -> datetime | None:
@@ -145,6 +155,7 @@ def outage_record(
     internal_notes: str = "",
     now: datetime | None = None,
 ) -> Outage:
+    require_operations(actor, "record outages")
     now = now or timezone.now()
     customer_list = list(customers)
     outage = Outage(
@@ -198,6 +209,7 @@ def outage_change(
     **changes: Any,
 ) -> Outage:
     """Edit an outage. Both the old and the new interval count as touched."""
+    require_operations(actor, "change outages")
     outage, before = _change(outage=outage, actor=actor, customers=customers, now=now, **changes)
     audit_record(
         actor=actor,
@@ -277,6 +289,7 @@ def outage_snapshot(
 def outage_post_update(
     *, outage: Outage, text: str, public: bool, actor: User | None, now: datetime | None = None
 ) -> OutageUpdate:
+    require_operations(actor, "post outage updates")
     update = _post_update(outage=outage, text=text, public=public, actor=actor, now=now)
     audit_record(
         actor=actor,
@@ -311,6 +324,7 @@ def outage_close(
     text: str = "",
     now: datetime | None = None,
 ) -> Outage:
+    require_operations(actor, "close outages")
     now = now or timezone.now()
     if outage.ended_at is not None:
         raise ValidationError({"ended_at": ["This outage is already closed."]})

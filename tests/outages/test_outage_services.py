@@ -216,3 +216,42 @@ def test_month_boundaries_follow_each_contracts_policy_zone(catalog, ccms):
     assert (may.downtime_minutes, june.downtime_minutes) == (60, 0)
     assert may.days[-1].day == date(2026, 5, 31) and may.days[-1].downtime_seconds == 3600
     assert datetime(2026, 5, 31, 21, tzinfo=ET).astimezone(UTC).hour == 1
+
+
+@pytest.mark.parametrize("role", ["agent", "account_manager"])
+def test_staff_of_other_areas_may_not_record_change_update_or_close_an_outage(ccms, role):
+    from django.core.exceptions import PermissionDenied
+
+    from tests.support.factories import StaffFactory
+
+    outsider = StaffFactory(role=role)
+    start = datetime(2026, 11, 22, 9, tzinfo=UTC)
+    with pytest.raises(PermissionDenied):
+        outage_record(
+            service=ccms, started_at=start, title="Down", category="internal", actor=outsider
+        )
+    outage = _record(ccms, start)
+    with pytest.raises(PermissionDenied):
+        outage_change(outage=outage, actor=outsider, title="Renamed", now=NOW)
+    with pytest.raises(PermissionDenied):
+        outage_post_update(outage=outage, text="Looking.", public=True, actor=outsider, now=NOW)
+    with pytest.raises(PermissionDenied):
+        outage_close(outage=outage, ended_at=NOW, actor=outsider, now=NOW)
+    outage.refresh_from_db()
+    assert (outage.title, outage.ended_at, outage.updates.count()) == ("Down", None, 1)
+
+
+@pytest.mark.parametrize("role", ["operations", "admin"])
+def test_operations_and_administrators_act_on_outages(ccms, role):
+    from tests.support.factories import StaffFactory
+
+    staff = StaffFactory(role=role)
+    start = datetime(2026, 11, 22, 9, tzinfo=UTC)
+    outage = outage_record(
+        service=ccms, started_at=start, title="Down", category="internal", actor=staff, now=NOW
+    )
+    outage_change(outage=outage, actor=staff, title="Editor down", now=NOW)
+    outage_post_update(outage=outage, text="Looking.", public=True, actor=staff, now=NOW)
+    outage_close(outage=outage, ended_at=NOW, actor=staff, now=NOW)
+    outage.refresh_from_db()
+    assert (outage.title, outage.ended_at) == ("Editor down", NOW)
