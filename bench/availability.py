@@ -286,12 +286,12 @@ def main() -> int:
 
     from django.db import connection
 
+    from contracts.calendar_engines import clear_engines
     from contracts.models import Contract
-    from contracts.selectors import _engine
 
     ids = list(Contract.objects.order_by("pk").values_list("pk", flat=True))
     outages = {month: outages_in(month) for month in OUTAGES}
-    _engine.cache_clear()  # cold: no calendar engine and no per-date spans yet
+    clear_engines()  # cold: no calendar engine and no per-date spans yet
     cold, cold_queries, results = measure(MONTH)
     contract_months = len({r.contract.pk for r in results})
     service_months = len(results)

@@ -21,13 +21,36 @@ Semantics
 * A holiday (a local date) closes that date's intervals entirely.
 * ``"24:00"`` as an end means midnight at the end of that day. Intervals never
   wrap past midnight: an overnight shift is two intervals on two weekdays.
+
+Cost
+----
+Building a calendar parses the week once into a table of microseconds after local
+midnight per weekday. A date's UTC spans are then that table shifted by the date's
+UTC offset: one zoneinfo look-up per local midnight, no per-interval conversion. A
+date is shifted only when the offset at its midnight equals the offset two midnights
+later; otherwise an offset change touches it (or a gap that began the evening before
+runs into it) and each wall time is converted one by one, exactly as the rules above
+say. Comparing midnights two days apart would miss two offset changes that cancel
+within 48 hours; no zone of the tz database changes its offset twice within three
+days (since 1970 the closest two changes are about a week apart).
 """
 
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, date, datetime, timedelta
+
+from contracts.calendar_hours import (
+    DAY_SECONDS,
+    WEEKDAYS,
+    CalendarError,
+    TimeLike,
+    WeeklyHours,
+    clock_text,
+    load_zone,
+    parse_hours,
+    validate_time_zone,
+)
 
 __all__ = [
     "BusinessCalendar",
@@ -37,13 +60,6 @@ __all__ = [
     "parse_hours",
     "validate_time_zone",
 ]
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_SECONDS = 86_400
-
-# Seven tuples (Monday first) of sorted, disjoint (start, end) seconds after local midnight.
-WeeklyHours = tuple[tuple[tuple[int, int], ...], ...]
-TimeLike = str | time
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = _EPOCH.toordinal()
@@ -55,110 +71,32 @@ _SECOND_US = 1_000_000
 _MAX_CLOSED_DAYS = 3660
 _CACHE_DAYS = 50_000
 
-
-class CalendarError(ValueError):
-    """A calendar definition that cannot be used; the message names the problem."""
-
-
-def validate_time_zone(name: str) -> None:
-    """Raise ``CalendarError`` unless ``name`` is an IANA zone that zoneinfo can load."""
-    _load_zone(name)
-
-
-def _load_zone(name: str) -> ZoneInfo:
-    if not isinstance(name, str) or not name.strip():
-        raise CalendarError("time zone is missing: give an IANA name such as 'America/Chicago'")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise CalendarError(f"unknown time zone {name!r}") from None
-
-
-def _parse_time(value: object, day: str) -> int:
-    """Seconds after local midnight; "24:00" gives 86400."""
-    if isinstance(value, time):
-        if value.tzinfo is not None or value.microsecond:
-            raise CalendarError(f"malformed time {value!r} on {day}: use a naive whole-second time")
-        return value.hour * 3600 + value.minute * 60 + value.second
-    parts = value.split(":") if isinstance(value, str) else []
-    if len(parts) not in (2, 3) or not all(len(p) == 2 and p.isdigit() for p in parts):
-        raise CalendarError(f"malformed time {value!r} on {day}: expected HH:MM or HH:MM:SS")
-    h, m, s = (int(p) for p in (*parts, "00")[:3])
-    if (h, m, s) == (24, 0, 0):
-        return DAY_SECONDS
-    if h > 23 or m > 59 or s > 59:
-        raise CalendarError(f"malformed time {value!r} on {day}: out of range")
-    return h * 3600 + m * 60 + s
-
-
-def _fmt(seconds: int) -> str:
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h:02d}:{m:02d}" + (f":{s:02d}" if s else "")
-
-
-def _weekday_index(key: object) -> int:
-    if isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= 6:
-        return key  # the database stores weekdays as 0 (Monday) .. 6
-    if isinstance(key, str) and key.strip().lower() in WEEKDAYS:
-        return WEEKDAYS.index(key.strip().lower())
-    raise CalendarError(f"unknown weekday {key!r}: use one of {', '.join(WEEKDAYS)}")
-
-
-def parse_hours(hours: Mapping[str | int, Iterable[tuple[TimeLike, TimeLike]]]) -> WeeklyHours:
-    """Validate and normalise weekly opening hours.
-
-    ``hours`` maps "mon".."sun" (or 0..6) to (start, end) pairs of "HH:MM",
-    "HH:MM:SS" or ``datetime.time``; missing days are closed. Touching intervals
-    are merged. Raises ``CalendarError`` naming the problem.
-    """
-    if not isinstance(hours, Mapping):
-        raise CalendarError("opening hours must be a mapping of weekday to intervals")
-    week: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
-    for key, intervals in hours.items():
-        index = _weekday_index(key)
-        day = WEEKDAYS[index]
-        if week[index]:
-            raise CalendarError(f"weekday {day} is given twice")
-        parsed = []
-        for pair in intervals or ():
-            if isinstance(pair, str) or len(pair) != 2:
-                raise CalendarError(f"interval {pair!r} on {day} must be a (start, end) pair")
-            start, end = _parse_time(pair[0], day), _parse_time(pair[1], day)
-            if end <= start:
-                raise CalendarError(
-                    f"reversed interval {_fmt(start)}-{_fmt(end)} on {day}: end must be after "
-                    "start (split an overnight shift over two days)"
-                )
-            parsed.append((start, end))
-        parsed.sort()
-        for (s1, e1), (s2, e2) in zip(parsed, parsed[1:], strict=False):
-            if s2 < e1:
-                raise CalendarError(
-                    f"overlapping intervals on {day}: "
-                    f"{_fmt(s1)}-{_fmt(e1)} and {_fmt(s2)}-{_fmt(e2)}"
-                )
-        for start, end in parsed:
-            if week[index] and week[index][-1][1] == start:
-                week[index][-1] = (week[index][-1][0], end)
-            else:
-                week[index].append((start, end))
-    if not any(week):
-        raise CalendarError("calendar has no opening hours")
-    return tuple(tuple(day) for day in week)
+# A local date's business time: (base, spans, total). Its UTC spans are ``base + start``
+# to ``base + end`` µs since the epoch, so a date without an offset change shares its
+# weekday's table instead of building its own.
+Day = tuple[int, tuple[tuple[int, int], ...], int]
+_CLOSED: Day = (0, (), 0)
 
 
 def _to_us(moment: datetime) -> int:
     """Microseconds since the epoch of an aware datetime (exact integer arithmetic)."""
     if not isinstance(moment, datetime):
         raise TypeError(f"expected a datetime, got {type(moment).__name__}")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment.isoformat()} given: pass an aware datetime")
-    return (moment - _EPOCH) // _US
+    try:
+        delta = moment - _EPOCH
+    except TypeError:  # naive (or no offset): nothing to subtract from UTC
+        raise ValueError(
+            f"naive datetime {moment.isoformat()} given: pass an aware datetime"
+        ) from None
+    return (delta.days * DAY_SECONDS + delta.seconds) * _SECOND_US + delta.microseconds
 
 
 def _from_us(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
+
+
+def _offset_us(offset: timedelta) -> int:
+    return (offset.days * DAY_SECONDS + offset.seconds) * _SECOND_US + offset.microseconds
 
 
 class BusinessCalendar:
@@ -166,11 +104,12 @@ class BusinessCalendar:
 
     ``holidays`` is anything supporting ``date in holidays``: a list or set of
     local dates, or a ``holidays.HolidayBase`` (which expands years lazily).
-    Per-date UTC spans are computed once per instance and cached (a plain dict,
-    cleared when it grows past ``_CACHE_DAYS`` dates), so repeated questions about
-    the same dates cost dictionary lookups: build one calendar per definition and
-    reuse it, and do not mutate ``holidays`` afterwards. Sharing an instance across
-    threads is safe: a race only computes a date twice.
+    Building one is cheap: the week becomes per-weekday tables once (see "Cost").
+    Per-date UTC spans are computed once per instance and cached (plain dicts,
+    cleared when they grow past ``_CACHE_DAYS`` dates), so repeated questions about
+    the same dates cost dictionary lookups: keep one calendar per definition (as
+    ``contracts.calendar_engines`` does) and do not mutate ``holidays`` afterwards.
+    Sharing an instance across threads is safe: a race only computes a date twice.
     """
 
     def __init__(
@@ -180,11 +119,19 @@ class BusinessCalendar:
         holidays: Container[date] | Iterable[date] | None = None,
     ) -> None:
         self.tz = tz
-        self.zone = _load_zone(tz)
+        self.zone = load_zone(tz)
         self.weekly: WeeklyHours = parse_hours(hours)
         self.holidays = _normalise_holidays(holidays)
-        # local date ordinal -> (UTC spans in µs, their total)
-        self._days: dict[int, tuple[tuple[tuple[int, int], ...], int]] = {}
+        self._no_holidays = isinstance(self.holidays, frozenset) and not self.holidays
+        # Per weekday: the spans in µs after local midnight, and their total.
+        self._week = tuple(
+            tuple((start * _SECOND_US, end * _SECOND_US) for start, end in day)
+            for day in self.weekly
+        )
+        self._week_totals = tuple(sum(end - start for start, end in day) for day in self._week)
+        self._days: dict[int, Day] = {}
+        self._totals: dict[int, int] = {}  # local date ordinal -> its business µs
+        self._offsets_us: dict[timedelta, int] = {}  # the zone's few UTC offsets, in µs
 
     @property
     def always_open(self) -> bool:
@@ -199,7 +146,7 @@ class BusinessCalendar:
 
     def __repr__(self) -> str:
         days = ", ".join(
-            f"{WEEKDAYS[i]} " + " ".join(f"{_fmt(s)}-{_fmt(e)}" for s, e in spans)
+            f"{WEEKDAYS[i]} " + " ".join(f"{clock_text(s)}-{clock_text(e)}" for s, e in spans)
             for i, spans in enumerate(self.weekly)
             if spans
         )
@@ -212,23 +159,40 @@ class BusinessCalendar:
         ua, ub = _to_us(a), _to_us(b)
         if ub < ua:
             raise ValueError(f"end {b.isoformat()} is before start {a.isoformat()}")
-        total = 0
         # Local dates lie within a day of the UTC date whatever the offset, so scanning
-        # one extra date at each end saves converting either instant to local time.
+        # one extra date at each end saves converting either instant to local time, and
+        # the dates from the third to the third-last lie wholly inside [a, b): only
+        # their totals matter, summed without looking at their spans.
         first, last = ua // _DAY_US + _EPOCH_ORDINAL - 1, ub // _DAY_US + _EPOCH_ORDINAL + 1
-        for ordinal in range(first, last + 1):
-            spans, day_total = self._day(ordinal)
+        if last - first < 6:
+            return timedelta(microseconds=self._clipped(ua, ub, range(first, last + 1)))
+        inside = range(first + 3, last - 2)
+        try:
+            total = sum(map(self._totals.__getitem__, inside))
+        except KeyError:  # dates not computed yet: compute them all at once
+            total = sum(day[2] for day in self._fill(first, last)[3:-3])
+        total += self._clipped(ua, ub, range(first, first + 3))
+        total += self._clipped(ua, ub, range(last - 2, last + 1))
+        return timedelta(microseconds=total)
+
+    def _clipped(self, ua: int, ub: int, ordinals: range) -> int:
+        """Business µs of the given dates inside ``[ua, ub)``."""
+        total = 0
+        cached = self._days.get
+        for ordinal in ordinals:
+            base, spans, day_total = cached(ordinal) or self._day(ordinal)
             if not spans:
                 continue
-            if spans[0][0] >= ua and spans[-1][1] <= ub:
+            if base + spans[0][0] >= ua and base + spans[-1][1] <= ub:
                 total += day_total
                 continue
+            since, until = ua - base, ub - base
             for start, end in spans:
-                lo = start if start > ua else ua
-                hi = end if end < ub else ub
+                lo = start if start > since else since
+                hi = end if end < until else until
                 if hi > lo:
                     total += hi - lo
-        return timedelta(microseconds=total)
+        return total
 
     def due(self, start: datetime, duration: timedelta) -> datetime:
         """Earliest instant ``t`` (aware, UTC) with ``elapsed(start, t) >= duration``.
@@ -245,16 +209,17 @@ class BusinessCalendar:
         ordinal = now // _DAY_US + _EPOCH_ORDINAL - 1
         closed_days = 0
         while True:
-            spans, _ = self._day(ordinal)
+            base, spans, _ = self._day(ordinal)
             closed_days = closed_days + 1 if not spans else 0
             if closed_days > _MAX_CLOSED_DAYS:
                 raise ValueError(f"{self!r} has no opening hours for {_MAX_CLOSED_DAYS} days")
+            since = now - base
             for span_start, span_end in spans:
-                if span_end <= now:
+                if span_end <= since:
                     continue
-                lo = span_start if span_start > now else now
+                lo = span_start if span_start > since else since
                 if span_end - lo >= need:
-                    return _from_us(lo + need)
+                    return _from_us(base + lo + need)
                 need -= span_end - lo
             ordinal += 1
 
@@ -275,25 +240,54 @@ class BusinessCalendar:
 
     # -- per-date spans ------------------------------------------------------------
 
-    def _day(self, ordinal: int) -> tuple[tuple[tuple[int, int], ...], int]:
+    def _day(self, ordinal: int) -> Day:
         cached = self._days.get(ordinal)
-        if cached is not None:
-            return cached
-        if len(self._days) >= _CACHE_DAYS:
-            self._days.clear()
-        day = date.fromordinal(ordinal)
-        spans: tuple[tuple[int, int], ...] = ()
-        if self.weekly[day.weekday()] and day not in self.holidays:
-            midnight = datetime.combine(day, time())
-            pairs = (
-                (self._wall_to_us(midnight, start), self._wall_to_us(midnight, end))
-                for start, end in self.weekly[day.weekday()]
-            )
-            # An interval wholly inside a spring-forward gap is empty that day.
-            spans = tuple((start, end) for start, end in pairs if end > start)
-        entry = (spans, sum(end - start for start, end in spans))
-        self._days[ordinal] = entry
-        return entry
+        return cached if cached is not None else self._fill(ordinal, ordinal)[0]
+
+    def _fill(self, first: int, last: int) -> list[Day]:
+        """The dates ``first`` to ``last`` (ordinals), computing and caching those missing."""
+        days, totals = self._days, self._totals
+        if len(days) >= _CACHE_DAYS:
+            days.clear()
+            totals.clear()
+        # The UTC offset of every midnight from ``first`` to ``last + 2`` (see "Cost").
+        # (A naive wall time asks zoneinfo for its first occurrence.)
+        utcoffset, midnight = self.zone.utcoffset, datetime.fromordinal
+        offsets = [utcoffset(midnight(o)) for o in range(first, last + 3)]
+        holidays = None if self._no_holidays else self.holidays
+        week, week_totals, in_us = self._week, self._week_totals, self._offsets_us
+        entries: list[Day] = []
+        for index, ordinal in enumerate(range(first, last + 1)):
+            if (entry := days.get(ordinal)) is not None:
+                entries.append(entry)
+                continue
+            weekday = (ordinal - 1) % 7  # ordinal 1 (1 January of year 1) was a Monday
+            spans = week[weekday]
+            if not spans or (holidays is not None and date.fromordinal(ordinal) in holidays):
+                entry = _CLOSED
+            elif (offset := offsets[index]) == offsets[index + 2]:
+                # No offset change touches this date: the week's table, shifted.
+                if (offset_us := in_us.get(offset)) is None:
+                    offset_us = in_us[offset] = _offset_us(offset)
+                shift = (ordinal - _EPOCH_ORDINAL) * _DAY_US - offset_us
+                entry = (shift, spans, week_totals[weekday])
+            else:
+                exact = self._converted(ordinal)
+                entry = (0, exact, sum(end - start for start, end in exact))
+            days[ordinal] = entry
+            totals[ordinal] = entry[2]
+            entries.append(entry)
+        return entries
+
+    def _converted(self, ordinal: int) -> tuple[tuple[int, int], ...]:
+        """The date's spans converted wall time by wall time: right on any date."""
+        midnight = datetime.fromordinal(ordinal)
+        pairs = (
+            (self._wall_to_us(midnight, start), self._wall_to_us(midnight, end))
+            for start, end in self.weekly[(ordinal - 1) % 7]
+        )
+        # An interval wholly inside a spring-forward gap is empty that day.
+        return tuple((start, end) for start, end in pairs if end > start)
 
     def _wall_to_us(self, midnight: datetime, seconds: int) -> int:
         """The first instant the local clock reads ``midnight + seconds`` or later."""
@@ -318,9 +312,10 @@ def _normalise_holidays(holidays: object) -> Container[date]:
     if holidays is None:
         return frozenset()
     if isinstance(holidays, list | tuple | set | frozenset):
-        for day in holidays:
-            if isinstance(day, datetime) or not isinstance(day, date):
-                raise CalendarError(f"holiday {day!r} is not a date")
+        if not set(map(type, holidays)) <= {date}:  # subclasses: look closer
+            for day in holidays:
+                if isinstance(day, datetime) or not isinstance(day, date):
+                    raise CalendarError(f"holiday {day!r} is not a date")
         return frozenset(holidays)
     if not hasattr(holidays, "__contains__"):
         raise CalendarError("holidays must be a collection of dates or a holidays.HolidayBase")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
-from datetime import date
-from functools import lru_cache
-
-import holidays
 from django.db.models import Prefetch, QuerySet
 
-from contracts.calendars import WEEKDAYS, BusinessCalendar
+from contracts.calendar_engines import CalendarDefinition, engine_for
+from contracts.calendars import BusinessCalendar
 from contracts.models import (
     Calendar,
     Contract,
@@ -20,7 +16,6 @@ from contracts.models import (
     SLAPolicy,
     User,
 )
-from contracts.terms import format_clock
 from slaportal import authority
 
 
@@ -59,49 +54,22 @@ def backoffice_counts() -> dict[str, int]:
     }
 
 
-class CalendarHolidays(Container[date]):
-    """A country's public holidays (expanded year by year as asked) plus custom dates."""
-
-    def __init__(self, country: str, subdivision: str, custom: frozenset[date]) -> None:
-        self.custom = custom
-        self.public = (
-            holidays.country_holidays(country, subdiv=subdivision or None) if country else None
-        )
-
-    def __contains__(self, day: object) -> bool:
-        return day in self.custom or (self.public is not None and day in self.public)
-
-
-@lru_cache(maxsize=256)
-def _engine(
-    time_zone: str,
-    intervals: tuple[tuple[int, int, int], ...],
-    country: str,
-    subdivision: str,
-    custom: frozenset[date],
-) -> BusinessCalendar:
-    hours: dict[str, list[tuple[str, str]]] = {}
-    for weekday, start, end in intervals:
-        hours.setdefault(WEEKDAYS[weekday], []).append((format_clock(start), format_clock(end)))
-    holidays = CalendarHolidays(country, subdivision, custom) if country or custom else None
-    return BusinessCalendar(tz=time_zone, hours=hours, holidays=holidays)
-
-
 def business_calendar_for(calendar: Calendar) -> BusinessCalendar:
-    """The engine for a stored calendar.
+    """The engine for a stored calendar: this process's, while its definition is unchanged.
 
-    Engines are shared between calls while the calendar's definition is unchanged: each
-    keeps a per-date cache that makes repeated questions about the same days cheap.
+    The definition is read afresh on each call (a prefetch of ``intervals`` and
+    ``custom_holidays``, as the bulk availability run has, serves it), so a change is
+    seen by the next computation; see ``contracts.calendar_engines``.
     """
     # .all() rather than values_list so a prefetch (bulk availability) serves it.
     intervals = tuple(
         sorted((i.weekday, i.start_minute, i.end_minute) for i in calendar.intervals.all())
     )
-    custom = frozenset(h.date for h in calendar.custom_holidays.all())
-    return _engine(
-        calendar.time_zone,
-        intervals,
-        calendar.holiday_country,
-        calendar.holiday_subdivision,
-        custom,
+    definition = CalendarDefinition(
+        time_zone=calendar.time_zone,
+        intervals=intervals,
+        holiday_country=calendar.holiday_country,
+        holiday_subdivision=calendar.holiday_subdivision,
+        custom_holidays=frozenset(h.date for h in calendar.custom_holidays.all()),
     )
+    return engine_for(calendar.pk, definition)
