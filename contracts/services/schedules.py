@@ -55,6 +55,16 @@ def calendar_upsert(spec: CalendarSpec) -> Calendar:
     _terms("hours", calendars.parse_hours, spec.hours)
     rows = _interval_rows(spec.hours)
     calendar = Calendar.objects.filter(code=spec.code).first() or Calendar(code=spec.code)
+    # Compare with what is stored before the fields below are assigned: afterwards the
+    # snapshot would read the new zone and holiday country back and see no change.
+    unchanged = calendar.pk is not None and calendar_snapshot(calendar) == {
+        "name": spec.name,
+        "time_zone": spec.time_zone,
+        "holiday_country": spec.holiday_country,
+        "holiday_subdivision": spec.holiday_subdivision,
+        "intervals": sorted(rows),
+        "custom_holidays": sorted((d.isoformat(), n) for d, n in spec.custom_holidays),
+    }
     calendar.name = spec.name
     calendar.time_zone = spec.time_zone
     calendar.holiday_country = spec.holiday_country
@@ -67,14 +77,7 @@ def calendar_upsert(spec: CalendarSpec) -> Calendar:
             spec.holiday_country,
             spec.holiday_subdivision,
         )
-    if calendar.pk and calendar_snapshot(calendar) == {
-        "name": spec.name,
-        "time_zone": spec.time_zone,
-        "holiday_country": spec.holiday_country,
-        "holiday_subdivision": spec.holiday_subdivision,
-        "intervals": sorted(rows),
-        "custom_holidays": sorted((d.isoformat(), n) for d, n in spec.custom_holidays),
-    }:
+    if unchanged:
         return calendar
     calendar.save()
     calendar.intervals.all().delete()
