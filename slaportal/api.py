@@ -31,7 +31,7 @@ def exception_handler(exc, context):
 
 
 class ErrorDetailSerializer(serializers.Serializer):
-    """The body of every 401, 403, 404 and 429 answer."""
+    """The body of every 401, 403, 404, 415 and 429 answer."""
 
     detail = serializers.CharField()
 
@@ -41,7 +41,8 @@ class ErrorResponsesAutoSchema(AutoSchema):
 
     Any operation: 401 (no or a bad credential) and 403 (a role or rule that refuses it). An operation with a path parameter or a
     page: 404 (another customer's object, or a page past the end). An operation that
-    takes a body or query parameters: 400 with a message per field.
+    takes a body or query parameters: 400 with a message per field; one that takes a
+    body: 415 for a body in a media type it does not read (or with none named).
     """
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -67,6 +68,8 @@ class ErrorResponsesAutoSchema(AutoSchema):
             wanted["404"] = ("No such object among those you may see (or no such page).", detail)
         if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
             wanted["400"] = ("Refused input, with a message per field.", refused)
+        if "requestBody" in operation:
+            wanted["415"] = ("A body in a media type this operation does not read.", detail)
         for code, (description, response) in wanted.items():
             if code not in responses:
                 responses[code] = {**response, "description": description}

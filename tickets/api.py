@@ -196,7 +196,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
         filters=False,
         parameters=[OpenApiParameter("aid", int, OpenApiParameter.PATH, description="File id.")],
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            # Served in the type it was uploaded with (text/plain, image/png, …).
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, in the type it was uploaded with."
+            ),
             404: OpenApiResponse(description="No such file on a ticket you may see."),
         },
         description="Download a file, always as an attachment and never sniffed for a type.",

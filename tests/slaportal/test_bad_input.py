@@ -1,5 +1,6 @@
 """Input that used to answer 500: years at the calendar's edges and NUL characters. Each
-is now a 400 (or a form error) that says what is wrong, and nothing is saved."""
+is now a 400 (or a form error) that says what is wrong, and nothing is saved. A body in a
+media type the API does not read is a 415, which the schema documents."""
 
 from __future__ import annotations
 
@@ -81,3 +82,22 @@ def test_a_nul_character_in_a_page_address_is_a_400(agent):
     response = client_for(agent).get("/desk/?q=a%00b")
     assert response.status_code == 400
     assert b"NUL" in response.content
+
+
+@pytest.mark.parametrize("content_type", ["", "text/plain"])
+def test_a_body_in_a_media_type_the_api_does_not_read_is_a_documented_415(content_type, admin_user):
+    from drf_spectacular.generators import SchemaGenerator
+
+    response = client_for(admin_user).generic(
+        "POST", f"{API}services/", "£ô".encode(), content_type=content_type
+    )
+    assert response.status_code == 415
+    assert "Unsupported media type" in response.json()["detail"]
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    with_body = [
+        (method, path, operation["responses"])
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    ]
+    assert with_body and all("415" in responses for _, _, responses in with_body)

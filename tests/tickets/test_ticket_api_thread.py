@@ -146,6 +146,15 @@ def test_a_download_is_an_attachment_never_sniffed(customer_user, ticket):
     assert b"".join(response.streaming_content) == b"x" * 64
 
 
+def test_the_schema_says_a_download_comes_in_the_type_it_was_uploaded_with():
+    # It documented application/octet-stream, which no download of a text file matched.
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    download = schema["paths"]["/api/v1/tickets/{id}/attachments/{aid}/"]["get"]
+    assert list(download["responses"]["200"]["content"]) == ["*/*"]
+
+
 # ---------------------------------------------------------------- lists
 
 
