@@ -208,8 +208,9 @@ def ask(client: Client, method: str, url: str, body: dict | None = None) -> Http
         else:
             response = client.post(url, body or {})
         if response.streaming:  # a download: read it here, while its file is open
+            # (the test client closes it once read, without the request_finished signal
+            # that would close the database connection, and this transaction with it)
             b"".join(response.streaming_content)
-        response.close()
         transaction.set_rollback(True)
     return response
 
