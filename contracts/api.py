@@ -242,7 +242,8 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
     """Invoices come from the billing system: POST records one idempotently by number;
     PATCH records its payment, the only thing about it that can change."""
 
-    queryset = Invoice.objects.prefetch_related("lines")
+    # Newest first, as the invoice pages (``invoice_newest_idx``).
+    queryset = Invoice.objects.prefetch_related("lines").order_by("-issued_on", "-pk")
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     write_roles = frozenset({roles.ADMIN, roles.ACCOUNT_MANAGER})

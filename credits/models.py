@@ -55,6 +55,10 @@ class Credit(models.Model):
 
     class Meta:
         ordering = ["-month", "contract", "service"]
+        # The API's list order (credits.api.CreditViewSet).
+        indexes = [
+            models.Index(fields=["-month", "contract", "service", "id"], name="credit_list_idx")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["contract", "service", "month", "revision"],
@@ -163,7 +167,14 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["customer", "currency"])]
+        indexes = [
+            models.Index(fields=["customer", "currency"]),
+            # The ledger lists, newest first: everyone's (API) and a customer's (pages, API).
+            models.Index(fields=["-created_at", "-id"], name="ledger_newest_idx"),
+            models.Index(
+                fields=["customer", "-created_at", "-id"], name="ledger_customer_newest_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(currency__in=CURRENCIES),
@@ -340,6 +351,11 @@ class CreditNote(models.Model):
 
     class Meta:
         ordering = ["-issued_at", "-pk"]
+        # The credit note lists, newest first: everyone's and a customer's.
+        indexes = [
+            models.Index(fields=["-issued_at", "-id"], name="credit_note_newest_idx"),
+            models.Index(fields=["customer", "-issued_at", "-id"], name="credit_note_customer_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["year", "sequence"], name="credit_note_one_number_per_year"

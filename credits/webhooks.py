@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from contracts.models import InvoiceLine
 from credits.models import Credit, CreditNote
+from outbox.models import WebhookEndpoint
 from outbox.services import webhook_emit
 from outbox.webhooks import register_event
 
@@ -133,8 +134,11 @@ def credit_data(credit: Credit) -> dict:
     }
 
 
-def emit_credit(credit: Credit, *, now: datetime | None = None) -> None:
-    """``credit.<status>`` for a pending, approved or rejected credit."""
+def emit_credit(
+    credit: Credit, *, now: datetime | None = None, endpoints: list[WebhookEndpoint] | None = None
+) -> None:
+    """``credit.<status>`` for a pending, approved or rejected credit (``endpoints``: as
+    ``outbox.services.webhook_emit`` takes them)."""
     if credit.status not in (Credit.Status.PENDING, Credit.Status.APPROVED, Credit.Status.REJECTED):
         return
     webhook_emit(
@@ -142,6 +146,7 @@ def emit_credit(credit: Credit, *, now: datetime | None = None) -> None:
         data=credit_data(credit),
         dedupe_key=f"credit:{credit.pk}:{credit.status}",
         now=now,
+        endpoints=endpoints,
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from outages import views
+from outages import availability_page, views
 
 urlpatterns = [
     path("ops/", views.outage_list, name="ops-home"),
@@ -14,7 +14,7 @@ urlpatterns = [
     path("ops/contracts/", views.contract_list, name="ops-contracts"),
     path(
         "ops/contracts/<int:contract_id>/availability/",
-        views.contract_availability_page,
+        availability_page.contract_availability_page,
         name="ops-contract-availability",
     ),
 ]

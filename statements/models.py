@@ -28,6 +28,7 @@ from django.db.models import F, Q
 from contracts.models import Contract
 from contracts.validators import CURRENCIES
 from credits.models import Credit
+from slaportal.encoded_json import EncodedJSONEncoder
 
 # Owed its delivery: an issued statement whose PDF is not stored or whose e-mail is not
 # queued yet, or a superseded one never rendered (kept for the record, never sent). The
@@ -52,7 +53,11 @@ class Statement(models.Model):
     reason = models.CharField(
         max_length=300, blank=True, help_text="Why this revision was issued (re-issues)."
     )
-    snapshot = models.JSONField(help_text="The terms and figures the statement used.")
+    # Written as the text ``statements.snapshot`` assembled: a month's snapshots share
+    # most of theirs, encoded once (``slaportal.encoded_json``).
+    snapshot = models.JSONField(
+        encoder=EncodedJSONEncoder, help_text="The terms and figures the statement used."
+    )
     credits = models.ManyToManyField(
         Credit, through="StatementCredit", blank=True, related_name="statements"
     )
@@ -92,6 +97,10 @@ class Statement(models.Model):
     class Meta:
         ordering = ["-month", "contract", "-revision"]
         indexes = [
+            # The API's list order (statements.api.StatementViewSet).
+            models.Index(
+                fields=["-month", "contract", "-revision", "-id"], name="statement_list_idx"
+            ),
             models.Index(fields=["month", "status"], name="statement_month_status_idx"),
             models.Index(
                 fields=["issued_at"], condition=UNDELIVERED, name="statement_undelivered_idx"

@@ -25,7 +25,8 @@ fractions ``"numerator/denominator"``::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -33,8 +34,9 @@ from typing import NamedTuple
 
 from contracts.models import Contract, DowntimeCategory
 from credits.models import Credit
-from outages.availability import Verdict
+from outages.availability import Availability, OutageFact, Verdict
 from outages.selectors import ServiceMonth
+from slaportal.encoded_json import EncodedJSON, object_text
 from slaportal.formatting import minutes_text, percent_cut
 from slaportal.money import round_money
 from slaportal.months import month_bounds, next_month
@@ -44,11 +46,15 @@ LABELS = dict(DowntimeCategory.choices)
 
 
 class OutageTimes(NamedTuple):
-    """An outage's recorded times, which the engine's verdicts do not carry."""
+    """An outage's recorded times, which the engine's verdicts do not carry (the engine's
+    ``OutageFact`` has the same three)."""
 
     started_at: datetime | None
     ended_at: datetime | None
     confirmed_at: datetime | None
+
+
+Recorded = OutageTimes | OutageFact
 
 
 _UNKNOWN = OutageTimes(None, None, None)
@@ -83,8 +89,32 @@ def _period(month: date, zone: str) -> dict:
     }
 
 
-def _outage(verdict: Verdict, times: dict[int, OutageTimes]) -> dict:
-    started, ended, confirmed = times.get(verdict.outage_id, _UNKNOWN)
+# A month's run writes the same outage's entry into thousands of statements (every
+# customer of the service shares it): each, and its JSON text, is built once per process
+# and shared by those snapshots, which are stored as they are and never changed.
+_OUTAGE_ENTRIES: dict[tuple[Verdict, Recorded], tuple[dict, str]] = {}
+_OUTAGE_ENTRIES_KEPT = 50_000
+
+
+def _outage(verdict: Verdict, times: Mapping[int, Recorded]) -> tuple[dict, str]:
+    recorded = times.get(verdict.outage_id, _UNKNOWN)
+    found = _OUTAGE_ENTRIES.get((verdict, recorded))
+    if found is None:
+        if len(_OUTAGE_ENTRIES) >= _OUTAGE_ENTRIES_KEPT:
+            _OUTAGE_ENTRIES.clear()
+        entry = _outage_entry(verdict, recorded)
+        found = _OUTAGE_ENTRIES[verdict, recorded] = (entry, json.dumps(entry))
+    return found
+
+
+def _entries(verdicts: Iterable[Verdict], times: Mapping[int, Recorded]) -> tuple[list[dict], str]:
+    """The outages' entries, and the JSON text of their list."""
+    found = [_outage(verdict, times) for verdict in verdicts]
+    return [entry for entry, _ in found], f"[{', '.join(text for _, text in found)}]"
+
+
+def _outage_entry(verdict: Verdict, recorded: Recorded) -> dict:
+    started, ended, confirmed = recorded.started_at, recorded.ended_at, recorded.confirmed_at
     return {
         "outage_id": verdict.outage_id,
         "title": verdict.title,
@@ -100,12 +130,30 @@ def _outage(verdict: Verdict, times: dict[int, OutageTimes]) -> dict:
     }
 
 
-def _service(row: ServiceMonth, target: Decimal, times: dict[int, OutageTimes]) -> dict:
-    figures = row.result
-    return {
-        "service_id": row.service.pk,
-        "name": row.service.name,
-        "monthly_fee": str(row.monthly_fee),
+def _service(row: ServiceMonth, target: Decimal, times: Mapping[int, Recorded]) -> tuple[dict, str]:
+    """A service's section, and its JSON text."""
+    head = {"service_id": row.service.pk, "name": row.service.name}
+    head["monthly_fee"] = str(row.monthly_fee)
+    part, text = _figures(row.result, target, row.outages or times)
+    return {**head, **part}, f"{json.dumps(head)[:-1]}, {text}}}"
+
+
+# Thousands of statements of a month report the same figures (every contract of a
+# policy and a service without outages of its own shares them): their part of a
+# snapshot, and its text, is built once per process and shared in the same way. Keyed
+# by the figures' identity, holding them meanwhile.
+_FIGURES: dict[int, tuple[Availability, Decimal, Mapping[int, Recorded], dict, str]] = {}
+_FIGURES_KEPT = 4_096
+
+
+def _figures(
+    figures: Availability, target: Decimal, times: Mapping[int, Recorded]
+) -> tuple[dict, str]:
+    """The figures' part of a service's section, and its JSON text without the braces."""
+    cached = _FIGURES.get(id(figures))
+    if cached is not None and cached[0] is figures and cached[1] == target and cached[2] is times:
+        return cached[3], cached[4]
+    part = {
         "availability": _fraction(figures.availability),
         "availability_pct": str(percent_cut(figures.availability, 6)),
         "display": figures.display,
@@ -125,9 +173,17 @@ def _service(row: ServiceMonth, target: Decimal, times: dict[int, OutageTimes]) 
             {"date": day.day.isoformat(), "downtime_seconds": day.downtime_seconds}
             for day in figures.days
         ],
-        "counted": [_outage(v, times) for v in figures.verdicts if v.counted],
-        "excluded": [_outage(v, times) for v in figures.verdicts if not v.counted],
     }
+    counted, counted_text = _entries((v for v in figures.verdicts if v.counted), times)
+    excluded, excluded_text = _entries((v for v in figures.verdicts if not v.counted), times)
+    texts = [f"{json.dumps(key)}: {json.dumps(value)}" for key, value in part.items()]
+    part |= {"counted": counted, "excluded": excluded}
+    texts += [f'"counted": {counted_text}', f'"excluded": {excluded_text}']
+    text = ", ".join(texts)
+    if len(_FIGURES) >= _FIGURES_KEPT:
+        _FIGURES.clear()
+    _FIGURES[id(figures)] = (figures, target, times, part, text)
+    return part, text
 
 
 def _credit(credit: Credit) -> dict:
@@ -185,22 +241,24 @@ def build_snapshot(
     contract: Contract,
     month: date,
     rows: Sequence[ServiceMonth],
-    outage_times: dict[int, OutageTimes],
+    outage_times: Mapping[int, Recorded],
     credits: Sequence[Credit],
     support: dict,
     provider: dict,
     generated_at: datetime,
     replaces: dict | None = None,
     preview: list[dict] | None = None,
-) -> dict:
-    """The snapshot of one statement (see the module docstring). ``preview``: a draft's
-    credits as the rules give them, not yet written or checked for eligibility."""
+) -> EncodedJSON:
+    """The snapshot of one statement (see the module docstring), with its JSON text.
+    ``preview``: a draft's credits as the rules give them, not yet written or checked
+    for eligibility."""
     zone = contract.policy.measurement_calendar.time_zone
     customer = contract.customer
     currency = contract.currency
     credit_rows = [_credit(c) for c in credits]
     amounts = [Decimal(c["amount"]) for c in (preview if preview is not None else credit_rows)]
-    return {
+    services, services_text = _services(contract, rows, outage_times)
+    snapshot = {
         "schema": SCHEMA,
         "generated_at": generated_at.isoformat(),
         "period": _period(month, zone),
@@ -219,7 +277,7 @@ def build_snapshot(
             "currency": currency,
         },
         "policy": _policy(contract),
-        "services": services_section(contract, rows, outage_times),
+        "services": services,
         "support": support,
         "credits": credit_rows,
         "preview": preview,
@@ -227,6 +285,17 @@ def build_snapshot(
         "currency": currency,
         "replaces": replaces,
     }
+    text = object_text(
+        (key, services_text if key == "services" else json.dumps(value))
+        for key, value in snapshot.items()
+    )
+    return EncodedJSON(snapshot, text)
+
+
+def forget() -> None:
+    """Drop this process's built parts (tests; a benchmark's fresh worker)."""
+    _OUTAGE_ENTRIES.clear()
+    _FIGURES.clear()
 
 
 def _iso_date(value: date | None) -> str | None:
@@ -234,7 +303,15 @@ def _iso_date(value: date | None) -> str | None:
 
 
 def services_section(
-    contract: Contract, rows: Sequence[ServiceMonth], outage_times: dict[int, OutageTimes]
+    contract: Contract, rows: Sequence[ServiceMonth], outage_times: Mapping[int, Recorded]
 ) -> list[dict]:
     """The availability figures per service: what a re-issue compares."""
-    return [_service(row, contract.policy.target_availability, outage_times) for row in rows]
+    return _services(contract, rows, outage_times)[0]
+
+
+def _services(
+    contract: Contract, rows: Sequence[ServiceMonth], outage_times: Mapping[int, Recorded]
+) -> tuple[list[dict], str]:
+    target = contract.policy.target_availability
+    sections = [_service(row, target, outage_times) for row in rows]
+    return [section for section, _ in sections], f"[{', '.join(text for _, text in sections)}]"

@@ -53,7 +53,8 @@ def statements_tick_task() -> dict:
 
 @shared_task(**RETRYING)
 def statement_generate_task(contract_id: int, month_iso: str, item_id: int | None = None) -> str:
-    """One contract's statement for a month; with ``item_id``, as an item of a run."""
+    """One contract's statement for a month; with ``item_id``, as an item of a run, with
+    the items after it that no other worker holds (``statement_run_item_process``)."""
     if item_id is not None:
         return statement_run_item_process(item_id=item_id).status
     contract = Contract.objects.select_related("policy__measurement_calendar").get(pk=contract_id)

@@ -8,6 +8,7 @@ from datetime import datetime
 from rest_framework import serializers
 
 from credits.webhooks import CustomerRefSerializer
+from outbox.models import WebhookEndpoint
 from outbox.services import webhook_emit
 from outbox.webhooks import register_event
 from statements.models import Statement
@@ -37,7 +38,13 @@ def register() -> None:
     )
 
 
-def emit_issued(statement: Statement, credit_ids: list[int], *, now: datetime) -> None:
+def emit_issued(
+    statement: Statement,
+    credit_ids: list[int],
+    *,
+    now: datetime,
+    endpoints: list[WebhookEndpoint] | None = None,
+) -> None:
     contract = statement.contract
     webhook_emit(
         event="statement.issued",
@@ -58,4 +65,5 @@ def emit_issued(statement: Statement, credit_ids: list[int], *, now: datetime) -
         },
         dedupe_key=f"statement:{statement.pk}",
         now=now,
+        endpoints=endpoints,
     )

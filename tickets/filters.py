@@ -23,8 +23,12 @@ class TicketFilter(filters.FilterSet):
     assignee = IdFilter(field_name="assignee_id", help_text="Assigned to this agent.")
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
     severity = IdFilter()
+    # No DISTINCT (django-filter's default for several values): a ticket has one status,
+    # and SELECT DISTINCT sorted every matching ticket before the page was read.
     status = filters.MultipleChoiceFilter(
-        choices=Ticket.Status.choices, help_text="One status or several (repeat the parameter)."
+        choices=Ticket.Status.choices,
+        distinct=False,
+        help_text="One status or several (repeat the parameter).",
     )
     channel = filters.ChoiceFilter(choices=Channel.choices)
     breached = filters.BooleanFilter(

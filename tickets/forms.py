@@ -14,7 +14,7 @@ from django.utils import timezone
 from contracts.models import Customer, Service, User
 from outages.forms import LocalDateTimeField, ZonedForm
 from tickets.models import Channel, Ticket, ticket_pk_from_reference
-from tickets.selectors import SeverityOption
+from tickets.selectors import SeverityOption, customer_ids_named
 
 SEVERITY_CHOICES = [(str(level), f"Severity {level}") for level in (1, 2, 3, 4)]
 STATUS_CHOICES = list(Ticket.Status.choices)
@@ -231,7 +231,7 @@ class QueueFilterForm(forms.Form):
         if customer.isdigit():
             tickets = tickets.filter(customer_id=int(customer))
         elif customer:
-            tickets = tickets.filter(customer__name__icontains=customer)
+            tickets = tickets.filter(customer_id__in=customer_ids_named(customer))
         tickets = _common_filters(tickets, data)
         if data["assignee"] == "me":
             tickets = tickets.filter(assignee=user)

@@ -159,14 +159,34 @@ def messages_visible_to(ticket: Ticket, user: User) -> QuerySet[TicketMessage]:
     return messages if is_support_staff(user) else messages.filter(public=True)
 
 
-def agent_queue() -> QuerySet[Ticket]:
-    """Open tickets, nearest running deadline first (breached ones, whose deadline has
-    passed, on top); tickets with no running deadline last. Served by ``ticket_queue_idx``."""
+def agent_queue(statuses: tuple[str, ...] = Ticket.OPEN_STATUSES) -> QuerySet[Ticket]:
+    """Open tickets (or some open statuses), nearest running deadline first (breached
+    ones, whose deadline has passed, on top); tickets with no running deadline last.
+
+    Served by ``ticket_open_queue_idx`` (every open status) or ``ticket_status_due_idx``
+    (one). The statuses are filtered once: a second ``status IN`` made PostgreSQL count
+    the rows twice as rare and pick a plan that read the whole queue for page 50."""
     return (
-        Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
+        Ticket.objects.filter(status__in=statuses)
         .select_related("customer", "service", "assignee")
         .order_by(F("next_due_at").asc(nulls_last=True), "id")
     )
+
+
+NAMED_CUSTOMERS_LISTED = 1000  # beyond, the desk's search joins the customers instead
+
+
+def customer_ids_named(text: str) -> list[int] | QuerySet[Customer]:
+    """The customers whose name contains ``text`` (any case), for the desk's search.
+
+    Their ids, found first (a trigram index on the names on PostgreSQL), rather than a
+    join on the name: given the join, PostgreSQL guessed that one customer matched and
+    read every ticket of each one it found, 3.9–5.0 s at 2,000 customers; given the ids
+    it reads the queue in order. A search that finds over 1,000 customers stays a join.
+    """
+    named = Customer.objects.filter(name__icontains=text).values_list("pk", flat=True)
+    ids = list(named[: NAMED_CUSTOMERS_LISTED + 1])
+    return named if len(ids) > NAMED_CUSTOMERS_LISTED else ids
 
 
 def customer_tickets(customer: Customer) -> QuerySet[Ticket]:

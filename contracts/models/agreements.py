@@ -70,6 +70,11 @@ class Contract(models.Model):
 
     class Meta:
         ordering = ["customer__name", "start_date"]
+        # The contract list reads customers by name (their unique index), then each one's
+        # contracts in order from this one.
+        indexes = [
+            models.Index(fields=["customer", "start_date", "id"], name="contract_customer_list_idx")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
@@ -164,6 +169,11 @@ class Invoice(models.Model):
 
     class Meta:
         ordering = ["-issued_on", "number"]
+        # The invoice lists, newest first (API and pages): everyone's and a customer's.
+        indexes = [
+            models.Index(fields=["-issued_on", "-id"], name="invoice_newest_idx"),
+            models.Index(fields=["customer", "-issued_on", "-id"], name="invoice_customer_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(period_end__gte=F("period_start")),

@@ -11,7 +11,8 @@ from credits.services.application import (
     credits_apply,
     credits_apply_owed,
 )
-from credits.services.decisions import credit_approve, credit_compute, credit_reject
+from credits.services.computing import CreditInputs, credit_compute, credit_inputs
+from credits.services.decisions import credit_approve, credit_reject
 from credits.services.documents import (
     CreditNotePdfUnavailable,
     credit_note_deliver,
@@ -27,6 +28,8 @@ from credits.services.ledger import (
 )
 
 __all__ = [
+    "CreditInputs",
+    "credit_inputs",
     "CreditNotePdfUnavailable",
     "credit_note_deliver",
     "credit_note_pdf_bytes",

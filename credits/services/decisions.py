@@ -1,214 +1,28 @@
-"""Compute a contract-month's credits, and the account manager's decision on each."""
+"""The account manager's decision on each computed credit (``credits.services.computing``
+computes them)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date, datetime
-from fractions import Fraction
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from contracts.models import Contract, SLAPolicy, User
+from contracts.models import User
 from credits.models import Credit, CreditEvent, LedgerEntry
-from credits.rules import CreditCase, compute_credit
-from credits.selectors import credit_terms
 from credits.services._common import locked_balance, post, require_account_manager, require_reason
 from credits.services.application import credits_apply
 from credits.services.ledger import ledger_reverse
 from credits.signals import credit_decided
 from credits.webhooks import emit_credit
-from outages.availability import Availability
-from outages.models import Outage
-from outages.screening import downtime_start
-from outages.selectors import ServiceMonth, contract_availability
-from slaportal.formatting import minutes_text, percent_cut
-from slaportal.months import local_date
 
 ALREADY = {
     Credit.Status.APPROVED: "This credit is already approved.",
     Credit.Status.REJECTED: "This credit is already rejected.",
     Credit.Status.INELIGIBLE: "This credit is not eligible; there is nothing to decide.",
 }
-
-
-def _first_downtime(policy: SLAPolicy, result: Availability) -> datetime | None:
-    """When the first counted downtime began (from confirmation where the policy says so),
-    clipped to the measured period."""
-    counted = [v.outage_id for v in result.verdicts if v.counted]
-    starts = []
-    from_confirmation = policy.downtime_starts_at == SLAPolicy.DowntimeStart.CONFIRMATION
-    for outage in Outage.objects.filter(pk__in=counted):
-        start = downtime_start(
-            outage.started_at, outage.confirmed_at, from_confirmation=from_confirmation
-        )
-        if start is not None:  # None: no longer confirmed since it was measured
-            starts.append(max(start, result.period_start))
-    return min(starts, default=None)
-
-
-def _unpaid_before(contract: Contract, downtime_start: datetime | None, zone: str) -> list[str]:
-    """Numbers of the contract's invoices that fell due before the downtime and were not
-    paid by then (the multiplier SLA's "paid any outstanding invoices")."""
-    if downtime_start is None:
-        return []
-    day = downtime_start.astimezone(ZoneInfo(zone)).date()
-    return list(
-        contract.invoices.filter(due_on__lt=day)
-        .filter(Q(paid_at__isnull=True) | Q(paid_at__gt=downtime_start))
-        .order_by("due_on", "number")
-        .values_list("number", flat=True)
-    )
-
-
-def _working(row: ServiceMonth, policy: SLAPolicy, result_dict: dict) -> dict:
-    figures = row.result
-    return {
-        **result_dict,
-        "availability": {
-            "exact": f"{figures.availability.numerator}/{figures.availability.denominator}",
-            "display": figures.display,
-            "denominator_minutes": minutes_text(
-                Fraction(figures.denominator_seconds, 60), grouped=False
-            ),
-            "downtime_minutes": minutes_text(Fraction(figures.downtime_seconds, 60), grouped=False),
-            "period_start": figures.period_start.isoformat(),
-            "period_end": figures.period_end.isoformat(),
-            "share_of_month": f"{figures.share_of_month.numerator}/"
-            f"{figures.share_of_month.denominator}",
-            "counted_outages": [v.outage_id for v in figures.verdicts if v.counted],
-        },
-        "policy": {"code": policy.code, "version": policy.version},
-        "monthly_fee": str(row.monthly_fee),
-    }
-
-
-def _compute_one(
-    row: ServiceMonth, month: date, terminated: bool, revision: int = 1, keep_zero: bool = False
-) -> tuple[Credit, str] | None:
-    contract, policy = row.contract, row.contract.policy
-    zone = policy.measurement_calendar.time_zone
-    terms = credit_terms(policy)
-    figures = row.result
-    case = CreditCase(
-        availability=figures.availability,
-        denominator_seconds=figures.denominator_seconds,
-        downtime_seconds=figures.downtime_seconds,
-        monthly_fee=row.monthly_fee,
-        share_of_month=figures.share_of_month,
-        currency=contract.currency,
-        service=row.service.name,
-        unpaid_invoices=tuple(_unpaid_before(contract, _first_downtime(policy, figures), zone)),
-        terminated=terminated,
-    )
-    result = compute_credit(terms, case)
-    if result.amount > 0:
-        status = Credit.Status.PENDING
-    elif not result.eligible:
-        # Only worth recording when eligibility is what took the credit away.
-        unconditional = compute_credit(terms, replace(case, unpaid_invoices=(), terminated=False))
-        if unconditional.amount <= 0 and not keep_zero:
-            return None
-        # Where an earlier revision was granted, the manager confirms withdrawing it.
-        status = Credit.Status.PENDING if keep_zero else Credit.Status.INELIGIBLE
-    elif keep_zero:
-        # A re-measured month now owes nothing where an earlier revision was granted: a
-        # zero credit for the manager to confirm; approving it reverses the earlier grant.
-        status = Credit.Status.PENDING
-    else:
-        return None
-    credit = Credit(
-        contract=contract,
-        service=row.service,
-        month=month,
-        revision=revision,
-        amount=result.amount,
-        currency=contract.currency,
-        availability_pct=percent_cut(figures.availability, 6),
-        working=_working(row, policy, result.as_dict()),
-        status=status,
-        reason=result.reason,
-    )
-    return credit, result.reason
-
-
-def credit_compute(
-    *,
-    contract: Contract,
-    month: date,
-    now: datetime | None = None,
-    revision: int = 1,
-    rows: list[ServiceMonth] | None = None,
-    statement_number: str = "",
-) -> list[Credit]:
-    """The month's credits for each service line of the contract, from the availability
-    engine. A row is written only when there is something to decide (an amount, or an
-    amount that eligibility took away). Running it again returns what is already there.
-
-    ``revision`` > 1 re-measures a month whose statement is re-issued: an earlier
-    revision still pending is withdrawn (it can no longer be decided), and where an
-    earlier revision was granted a credit is recorded even at zero, so that approving
-    the new figure reverses the earlier grant (see ``credit_approve``). ``rows``: the
-    contract's availability for the month when the caller has computed it already;
-    ``statement_number``: the statement that reports these credits (named on the invoice
-    line and the credit note when one is applied)."""
-    now = now or timezone.now()
-    month = month.replace(day=1)
-    zone = contract.policy.measurement_calendar.time_zone
-    local_today = local_date(now, zone)
-    terminated = contract.terminated_by(local_today)  # the termination day is still in force
-    if rows is None:
-        rows = contract_availability(contract, month, now=now)
-    credits: list[Credit] = []
-    for row in rows:
-        existing = Credit.objects.filter(
-            contract=contract, service=row.service, month=month, revision=revision
-        ).first()
-        if existing is not None:
-            credits.append(existing)
-            continue
-        granted_before = revision > 1 and _withdraw_earlier(row, month, revision)
-        computed = _compute_one(row, month, terminated, revision, keep_zero=granted_before)
-        if computed is None:
-            continue
-        credit, reason = computed
-        credit.statement_number = statement_number
-        try:
-            with transaction.atomic():
-                credit.save()
-                CreditEvent.objects.create(credit=credit, action="computed", note=reason)
-                emit_credit(credit, now=now)
-        except IntegrityError:
-            # Computed at the same moment by another worker: theirs stands.
-            theirs = Credit.objects.filter(
-                contract=contract, service=row.service, month=month, revision=revision
-            ).first()
-            if theirs is None:
-                raise
-            credit = theirs
-        credits.append(credit)
-    return credits
-
-
-def _withdraw_earlier(row: ServiceMonth, month: date, revision: int) -> bool:
-    """Withdraw the earlier revisions of this service-month still pending (a re-issued
-    statement replaces them); True when an earlier revision was granted."""
-    earlier = Credit.objects.select_for_update().filter(
-        contract=row.contract, service=row.service, month=month, revision__lt=revision
-    )
-    granted = False
-    for credit in earlier:
-        if credit.status == Credit.Status.PENDING:
-            credit.status = Credit.Status.INELIGIBLE
-            credit.reason = f"Replaced by revision {revision} of this month's figures."
-            credit.save(update_fields=["status", "reason"])
-            CreditEvent.objects.create(credit=credit, action="withdrawn", note=credit.reason)
-        granted = granted or credit.status == Credit.Status.APPROVED
-    return granted
 
 
 def _locked_pending(credit: Credit, actor: User | None) -> Credit:

@@ -26,12 +26,14 @@ from outbox.services.recovery import (
     outbox_release,
 )
 from outbox.services.webhooks import (
+    active_endpoints,
     webhook_deliver,
     webhook_dispatch_overdue,
     webhook_emit,
 )
 
 __all__ = [
+    "active_endpoints",
     "OVERDUE_AFTER",
     "Delivery",
     "OutboxFile",

@@ -51,27 +51,43 @@ def _dispatch(delivery_id: int) -> None:
     webhook_send.delay(delivery_id)
 
 
+def active_endpoints() -> list[WebhookEndpoint]:
+    """The endpoints events go to (a caller emitting many events reads them once)."""
+    return list(WebhookEndpoint.objects.filter(is_active=True))
+
+
 def webhook_emit(
-    *, event: str, data: dict[str, Any], dedupe_key: str, now: datetime | None = None
+    *,
+    event: str,
+    data: dict[str, Any],
+    dedupe_key: str,
+    now: datetime | None = None,
+    endpoints: list[WebhookEndpoint] | None = None,
 ) -> int:
     """Queue ``event`` for every active endpoint subscribed to it; returns how many
     deliveries were created.
 
     ``dedupe_key`` names the occurrence (``credit:7:approved``): an endpoint that already
     has a delivery with that key gets nothing new, so a change run twice notifies once.
+    ``endpoints``: ``active_endpoints()`` as the caller read them in this transaction
+    (a statement run emits several events per statement).
     """
     if not is_registered(event):
         raise ValueError(f"Unknown webhook event {event!r}: register it first.")
     if not dedupe_key:
         raise ValueError("Give the webhook event a dedupe key.")
     now = now or timezone.now()
+    # A JSON list lookup is not portable (SQLite has no JSON containment): filter here;
+    # there are a handful of endpoints.
+    if endpoints is None:
+        endpoints = active_endpoints()
+    endpoints = [e for e in endpoints if event in e.events]
+    if not endpoints:
+        return 0
     # Plain JSON now, so what is stored is exactly what is sent on every attempt.
     payload = json.loads(
         body_bytes({"type": event, "timestamp": now.isoformat(), "data": data}).decode()
     )
-    # A JSON list lookup is not portable (SQLite has no JSON containment): filter here;
-    # there are a handful of endpoints.
-    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if event in e.events]
     done = set(
         WebhookDelivery.objects.filter(dedupe_key=dedupe_key, endpoint__in=endpoints).values_list(
             "endpoint_id", flat=True

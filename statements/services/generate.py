@@ -31,13 +31,14 @@ from credits.rules import CreditCase, compute_credit
 from credits.selectors import credit_terms
 from credits.services import credit_compute
 from outages.models import Outage
-from outages.selectors import ServiceMonth, contract_availability
+from outages.selectors import ServiceMonth
 from slaportal import authority
 from slaportal.months import month_days, month_has_ended
 from slaportal.transactions import after_commit
 from statements.models import Statement, StatementCredit, StatementRun
 from statements.selectors import current_statement, support_attainment
 from statements.services.delivery import dispatch_render
+from statements.services.prepare import Prepared, locked_contracts, statements_prepare
 from statements.snapshot import OutageTimes, build_snapshot, services_section
 from statements.webhooks import emit_issued
 
@@ -59,10 +60,15 @@ def _provider() -> dict:
 
 
 def _outage_times(rows: list[ServiceMonth]) -> dict[int, OutageTimes]:
-    ids = {v.outage_id for row in rows for v in row.result.verdicts}
+    """The recorded times of the outages the figures give a verdict on, for rows that do
+    not carry the month's facts they were computed from (``ServiceMonth.outages``, which
+    the snapshot reads first)."""
+    missing = {v.outage_id for row in rows if not row.outages for v in row.result.verdicts}
+    if not missing:
+        return {}
     return {
         pk: OutageTimes(started, ended, confirmed)
-        for pk, started, ended, confirmed in Outage.objects.filter(pk__in=ids).values_list(
+        for pk, started, ended, confirmed in Outage.objects.filter(pk__in=missing).values_list(
             "pk", "started_at", "ended_at", "confirmed_at"
         )
     }
@@ -108,29 +114,25 @@ def _require_active(contract: Contract, month: date) -> None:
 
 
 def _locked(contract: Contract) -> Contract:
-    return (
-        Contract.objects.select_for_update(of=("self",))
-        .select_related("customer", "policy__measurement_calendar")
-        .get(pk=contract.pk)
-    )
+    return locked_contracts([contract.pk])[contract.pk]
 
 
 def _write(
     contract: Contract,
     month: date,
     now: datetime,
+    prepared: Prepared,
     *,
     revision: int,
     draft: bool,
     run: StatementRun | None,
     actor: User | None,
-    rows: list[ServiceMonth] | None = None,
     supersedes: Statement | None = None,
     reason: str = "",
 ) -> Statement:
-    """Compute and write one statement (the caller holds the contract's lock)."""
-    if rows is None:
-        rows = contract_availability(contract, month, now=now)
+    """Compute and write one statement from what was read for it (the caller holds the
+    contract's lock)."""
+    rows = prepared.rows
     credits: list[Credit] = []
     preview = None
     if draft:
@@ -143,6 +145,7 @@ def _write(
             revision=revision,
             rows=rows,
             statement_number=statement_number(month, contract.pk, revision),
+            inputs=prepared.credits,
         )
     replaces = None
     if supersedes is not None:
@@ -158,7 +161,7 @@ def _write(
         rows=rows,
         outage_times=_outage_times(rows),
         credits=credits,
-        support=support_attainment(contract, month, now=now),
+        support=support_attainment(contract, month, now=now, tickets=prepared.tickets),
         provider=_provider(),
         generated_at=now,
         replaces=replaces,
@@ -184,7 +187,12 @@ def _write(
         StatementCredit(statement=statement, credit=credit) for credit in credits
     )
     if not draft:
-        emit_issued(statement, [credit.pk for credit in credits], now=now)
+        emit_issued(
+            statement,
+            [credit.pk for credit in credits],
+            now=now,
+            endpoints=prepared.endpoints,
+        )
         # After commit: a rolled-back statement is never rendered, and the task finds
         # the row. robust: a broker outage must not undo the statement; the task is then
         # lost, and the next tick's sweep (``statements_deliver_owed``) delivers it.
@@ -200,6 +208,7 @@ def statement_generate(
     run: StatementRun | None = None,
     draft: bool = False,
     actor: User | None = None,
+    prepared: Prepared | None = None,
 ) -> Statement:
     """The contract's statement for ``month`` (any date in it).
 
@@ -208,11 +217,14 @@ def statement_generate(
     after commit once no credit awaits a decision. Idempotent: an issued statement of
     the month is returned unchanged. ``draft=True``: a staff preview, replaced on each
     call (once the month is issued, the issued statement is returned instead).
+    ``prepared``: the contract's share of ``statements_prepare``, read by a caller that
+    holds the contract's lock (the monthly run's batch); without it, this locks the
+    contract and reads them itself.
     """
     authority.require_acts_for(actor, contract.customer_id, what="generate its statements")
     now = now or timezone.now()
     month = month.replace(day=1)
-    existing = current_statement(contract, month)
+    existing = prepared.current if prepared is not None else current_statement(contract, month)
     if existing is not None and existing.status != Statement.Status.DRAFT:
         return existing
     zone = contract.policy.measurement_calendar.time_zone
@@ -223,13 +235,17 @@ def statement_generate(
     _require_active(contract, month)
     try:
         with transaction.atomic():
-            locked = _locked(contract)
-            existing = current_statement(locked, month)
+            if prepared is None:
+                contract = _locked(contract)
+                prepared = statements_prepare([contract], month, now=now)[contract.pk]
+                existing = prepared.current
             if existing is not None:
                 if existing.status != Statement.Status.DRAFT:
                     return existing  # issued by another worker while we waited
                 existing.delete()  # a draft is replaced by the new preview or the issue
-            return _write(locked, month, now, revision=1, draft=draft, run=run, actor=actor)
+            return _write(
+                contract, month, now, prepared, revision=1, draft=draft, run=run, actor=actor
+            )
     except IntegrityError:
         # Backstop for databases without row locks: the unique index let one through.
         theirs = current_statement(contract, month)
@@ -263,7 +279,9 @@ def statement_reissue(
             raise ValidationError(
                 {"month": [f"{month:%B %Y} has no issued statement to re-issue; generate it."]}
             )
-        rows = contract_availability(locked, month, now=now)
+        revision = current.revision + 1
+        prepared = statements_prepare([locked], month, now=now, revision=revision)[locked.pk]
+        rows = prepared.rows
         if not force:
             candidate = services_section(locked, rows, _outage_times(rows))
             if candidate == current.snapshot["services"]:
@@ -280,11 +298,11 @@ def statement_reissue(
             locked,
             month,
             now,
-            revision=current.revision + 1,
+            prepared,
+            revision=revision,
             draft=False,
             run=None,
             actor=actor,
-            rows=rows,
             supersedes=current,
             reason=reason,
         )

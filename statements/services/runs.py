@@ -1,12 +1,16 @@
-"""The monthly run: plan a month's statements as a run of claimed items, process one
-item, retry a run's failures, the hourly tick, and re-issue requests.
+"""The monthly run: plan a month's statements as a run of claimed items, process a
+batch of items, retry a run's failures, the hourly tick, and re-issue requests.
 
 Work is claimed in the database, never with cache locks: a run's items are inserted
 with ``ON CONFLICT DO NOTHING`` against a partial unique index (one *pending* item per
 contract-month), so a second run planned at the same time — the beat firing twice,
-the command during the tick — claims nothing the first one holds. Each item is one
-task (``statements.tasks.statement_generate_task``); finishing it moves the run's stored
-counters with a conditional UPDATE, so a task delivered twice counts once.
+the command during the tick — claims nothing the first one holds. A task
+(``statements.tasks.statement_generate_task``) takes its item and the next pending
+ones (``batch_size``; one for a small run) under row locks that other workers skip
+(``FOR UPDATE SKIP LOCKED``), and closes them and moves the run's stored counters in the
+same transaction, so a task delivered twice counts once. What every contract of a
+service shares that month is computed once when the run is planned and stored
+(``outages.shared_facts``), where a worker on any machine reads it.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import BigIntegerField, Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 
-from contracts.models import Contract, User
+from contracts.models import Contract, ContractLine, User
+from outages.shared_facts import month_facts
 from slaportal import authority, roles
 from slaportal.months import month_days, month_has_ended
 from slaportal.transactions import after_commit
@@ -33,6 +39,7 @@ from statements.selectors import (
 )
 from statements.services.delivery import statements_deliver_owed
 from statements.services.generate import statement_generate, statement_reissue
+from statements.services.prepare import Prepared, locked_contracts, statements_prepare
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +89,7 @@ def statements_plan(
     dispatch: bool = True,
 ) -> StatementRun | None:
     """Claim, in a new run, every contract owed a statement for ``month`` (or those of
-    ``contract_ids``) that no other run holds; one task per item after commit
+    ``contract_ids``) that no other run holds; one task per batch of items after commit
     (``dispatch=False``: the caller processes the items itself, as the command does).
     None when there is nothing to do."""
     now = now or timezone.now()
@@ -99,14 +106,19 @@ def statements_plan(
         [StatementRunItem(run=run, contract=c, month=month, dispatched_at=now) for c in owed],
         ignore_conflicts=True,  # claimed by another run: theirs
     )
-    items = list(run.items.values_list("pk", "contract_id"))
+    items = list(run.items.order_by("pk").values_list("pk", "contract_id"))
     if not items:
         run.delete()
         return None
     run.planned = len(items)
     run.save(update_fields=["planned"])
+    # What every contract of a service shares this month, computed once for the run
+    # (unless current already) and stored, so each item's task on any machine reads it.
+    services = ContractLine.objects.filter(contract__in=run.items.values("contract_id"))
+    month_facts(month, services.values_list("service_id", flat=True).distinct())
     if dispatch:
-        for item_id, contract_id in items:
+        # One task per batch (``batch_size``): it takes its item and the ones after it.
+        for item_id, contract_id in items[:: batch_size(run.planned)]:
             after_commit(_dispatch_item, contract_id, month, item_id)
     log.info("statements %s (%s): %s planned", f"{month:%Y-%m}", trigger, run.planned)
     return run
@@ -129,34 +141,80 @@ def _acted_for(actor: User, contracts: list[Contract], *, named: bool) -> list[C
     return [c for c in contracts if c.pk in ids]
 
 
-def _finish(item: StatementRunItem, status: str, now: datetime, **fields) -> bool:
-    """Close a pending item and count it on its run; False when it was closed already."""
-    with transaction.atomic():
-        closed = StatementRunItem.objects.filter(
-            pk=item.pk, status=StatementRunItem.Status.PENDING
-        ).update(status=status, finished_at=now, attempts=F("attempts") + 1, **fields)
-        if not closed:
-            return False
-        counter = "done" if status == StatementRunItem.Status.DONE else "failed"
-        runs = StatementRun.objects.filter(pk=item.run_id)
-        runs.update(**{counter: F(counter) + 1})
-        runs.filter(finished_at__isnull=True, planned__lte=F("done") + F("failed")).update(
-            finished_at=now
-        )
-    return True
+# A task takes its item and the pending items after it that no other worker holds, up
+# to ``batch_size``, and reads what their statements read in one go
+# (``statements_prepare``): one at a time, a statement's reads cost more CPU than its
+# writes, and a task per contract costs the broker and the worker more than the
+# statement does. A run is cut into at least RUN_SHARES batches, so one of any size
+# still spreads over the workers; a small run keeps one contract per task, its failures
+# and retries its own.
+BATCH_MOST = 100
+RUN_SHARES = 10
+
+
+def batch_size(planned: int) -> int:
+    """How many of a run's items one task takes."""
+    return max(1, min(BATCH_MOST, planned // RUN_SHARES))
+
+
+class _Outcome(NamedTuple):
+    item: StatementRunItem
+    status: str
+    statement: Statement | None
+    error: str
 
 
 def statement_run_item_process(*, item_id: int, now: datetime | None = None) -> StatementRunItem:
-    """Generate one item's statement and record the outcome. A database outage
-    (``OperationalError``) propagates, so the task retries; any other error fails the
-    item with its message, for staff to retry. Idempotent: a closed item is returned."""
-    item = StatementRunItem.objects.select_related("run", "contract__policy").get(pk=item_id)
+    """Generate the item's statement — in one batch with the pending items after it that
+    no other worker holds — and record each outcome. A database outage
+    (``OperationalError``) propagates, so the task retries the batch; any other error
+    fails its item with its message, for staff to retry. Idempotent: a closed item is
+    returned as it is; one that another worker holds is that worker's to finish."""
+    item = StatementRunItem.objects.select_related("run").get(pk=item_id)
     if item.status != StatementRunItem.Status.PENDING:
         return item
     now = now or timezone.now()
+    with transaction.atomic():
+        batch = list(
+            StatementRunItem.objects.select_for_update(skip_locked=True)
+            .filter(run_id=item.run_id, status=StatementRunItem.Status.PENDING, pk__gte=item.pk)
+            .order_by("pk")[: batch_size(item.run.planned)]
+        )
+        if batch:
+            _process(batch, item.run, now)
+    item.refresh_from_db()
+    return item
+
+
+def _process(batch: list[StatementRunItem], run: StatementRun, now: datetime) -> None:
+    """Each item's statement, written from what was read for the whole batch, under the
+    locks of its items and of their contracts."""
+    contracts = locked_contracts([item.contract_id for item in batch])
+    prepared: dict[int, Prepared] = {}
+    try:
+        with transaction.atomic():
+            prepared = statements_prepare(list(contracts.values()), run.month, now=now)
+    except OperationalError:
+        raise
+    except Exception:  # noqa: BLE001 — each item reads its own then, and fails on its own
+        log.exception("statements %s: reading a batch failed", f"{run.month:%Y-%m}")
+    outcomes = []
+    for item in batch:
+        contract = contracts[item.contract_id]
+        outcomes.append(_generate(item, contract, run, now, prepared.get(contract.pk)))
+    _finish(outcomes, run, now)
+
+
+def _generate(
+    item: StatementRunItem,
+    contract: Contract,
+    run: StatementRun,
+    now: datetime,
+    prepared: Prepared | None,
+) -> _Outcome:
     try:
         statement = statement_generate(
-            contract=item.contract, month=item.month, now=now, run=item.run
+            contract=contract, month=item.month, now=now, run=run, prepared=prepared
         )
     except OperationalError:
         raise
@@ -166,11 +224,33 @@ def statement_run_item_process(*, item_id: int, now: datetime | None = None) -> 
         else:
             error = f"{type(exc).__name__}: {exc}"
             log.exception("statement for contract %s %s failed", item.contract_id, item.month)
-        _finish(item, StatementRunItem.Status.FAILED, now, error=error[:2000])
-    else:
-        _finish(item, StatementRunItem.Status.DONE, now, statement=statement, error="")
-    item.refresh_from_db()
-    return item
+        return _Outcome(item, StatementRunItem.Status.FAILED, None, error[:2000])
+    return _Outcome(item, StatementRunItem.Status.DONE, statement, "")
+
+
+def _finish(outcomes: list[_Outcome], run: StatementRun, now: datetime) -> None:
+    """Close the batch's items (each still pending: the batch holds their rows) and count
+    them on their run."""
+    done = [o for o in outcomes if o.status == StatementRunItem.Status.DONE]
+    closed = {"finished_at": now, "attempts": F("attempts") + 1}
+    if done:
+        StatementRunItem.objects.filter(pk__in=[o.item.pk for o in done]).update(
+            status=StatementRunItem.Status.DONE,
+            error="",
+            statement_id=Case(
+                *(When(pk=o.item.pk, then=Value(o.statement.pk)) for o in done),
+                output_field=BigIntegerField(),
+            ),
+            **closed,
+        )
+    for item, status, _, error in outcomes:
+        if status != StatementRunItem.Status.DONE:
+            StatementRunItem.objects.filter(pk=item.pk).update(status=status, error=error, **closed)
+    runs = StatementRun.objects.filter(pk=run.pk)
+    runs.update(done=F("done") + len(done), failed=F("failed") + len(outcomes) - len(done))
+    runs.filter(finished_at__isnull=True, planned__lte=F("done") + F("failed")).update(
+        finished_at=now
+    )
 
 
 def statement_run_retry(

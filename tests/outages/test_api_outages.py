@@ -366,8 +366,10 @@ def test_outages_are_paginated_newest_first(agent, service):
     made = [record(service, started_at=now - timedelta(hours=h)) for h in (3, 2, 1)]
     client = client_for(agent)
     body = client.get(URL, {"page_size": 2}).json()
-    assert (body["count"], ids_of(body)) == (3, [made[2].pk, made[1].pk])
-    assert ids_of(client.get(body["next"]).json()) == [made[0].pk]
+    assert (ids_of(body), body["previous"]) == ([made[2].pk, made[1].pk], None)
+    last = client.get(body["next"]).json()
+    assert (ids_of(last), last["next"]) == ([made[0].pk], None)
+    assert ids_of(client.get(last["previous"]).json()) == [made[2].pk, made[1].pk]
 
 
 def ids_of(body) -> list[int]:

@@ -33,7 +33,10 @@ class TicketMessage(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_message_thread_idx")]
+        # The thread in order (keyset pages of the API's messages list).
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="ticket_message_thread_idx")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(body=""),

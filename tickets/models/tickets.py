@@ -116,15 +116,39 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # One index per list order (keyset pages read a range of it; none sorts the
+        # table): tests/slaportal/test_list_indexes.py checks each list's plan.
         indexes = [
+            # The API's ?ordering=due, over every status.
             models.Index(fields=["next_due_at", "id"], name="ticket_queue_idx"),
-            models.Index(fields=["customer", "-created_at"], name="ticket_customer_list_idx"),
+            # The desk's queue (agent_queue): open tickets only, a tenth of the table.
+            models.Index(
+                fields=["next_due_at", "id"],
+                name="ticket_open_queue_idx",
+                condition=Q(status__in=["new", "open", "waiting_on_customer"]),
+            ),
+            # The desk's queue of one customer (?customer=, or the customers a name finds).
+            models.Index(
+                fields=["customer", "next_due_at", "id"],
+                name="ticket_customer_queue_idx",
+                condition=Q(status__in=["new", "open", "waiting_on_customer"]),
+            ),
+            # The desk with one open status; the API's ?status=…&ordering=due.
+            models.Index(fields=["status", "next_due_at", "id"], name="ticket_status_due_idx"),
+            # The desk with any status: open ones by deadline, then the rest newest first.
+            models.Index(fields=["next_due_at", "-created_at", "-id"], name="ticket_desk_all_idx"),
+            # Newest first: the staff API; a customer's (API and portal); one status's
+            # (the desk's resolved or closed tickets, the API's ?status=).
+            models.Index(fields=["-created_at", "-id"], name="ticket_newest_idx"),
+            models.Index(
+                fields=["customer", "-created_at", "-id"], name="ticket_customer_list_idx"
+            ),
+            models.Index(fields=["status", "-created_at", "-id"], name="ticket_status_newest_idx"),
             models.Index(
                 fields=["next_escalation_at"],
                 name="ticket_escalation_idx",
                 condition=Q(next_escalation_at__isnull=False),
             ),
-            models.Index(fields=["status", "next_due_at"], name="ticket_status_due_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -4,10 +4,10 @@ pagination: ``slaportal.pages``.)"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -57,7 +57,7 @@ class Row:
         return "breached" in (self.states.response, self.states.resolution)
 
 
-def rows(page: Page, now: datetime) -> list[Row]:
+def rows(page: Iterable[Ticket], now: datetime) -> list[Row]:
     """Each ticket of a page with its clock states, from stored columns (no query)."""
     return [Row(ticket, ticket_states(ticket, now)) for ticket in page]
 

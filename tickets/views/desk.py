@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from contracts.forms import add_service_errors
 from contracts.models import User
 from slaportal import roles
-from slaportal.pages import paginate, render_zoned, viewer_zone
+from slaportal.pages import keyset_paginate, render_zoned, viewer_zone
 from slaportal.permissions import role_required
 from tickets import services
 from tickets.forms import (
@@ -46,13 +46,14 @@ STATUS_LABELS = dict(Ticket.Status.choices)
 
 
 def _queue(user: User, statuses: tuple[str, ...] | None) -> QuerySet[Ticket]:
-    """Open tickets come from the queue selector (nearest deadline first); asked for
-    resolved or closed ones too, they follow the open ones, newest first."""
+    """Open tickets come from the queue selector (nearest deadline first); resolved or
+    closed ones newest first; any status: the open ones by deadline, then the rest (no
+    deadline runs on them) newest first. Each order has its index (``Ticket.Meta``)."""
     if statuses is not None and set(statuses) <= set(Ticket.OPEN_STATUSES):
-        return agent_queue().filter(status__in=statuses)
+        return agent_queue(statuses)
     tickets = tickets_visible_to(user).select_related("customer", "service", "assignee")
     if statuses is not None:
-        tickets = tickets.filter(status__in=statuses)
+        return tickets.filter(status__in=statuses).order_by("-created_at", "-id")
     return tickets.order_by(F("next_due_at").asc(nulls_last=True), "-created_at", "-id")
 
 
@@ -60,15 +61,15 @@ def _queue(user: User, statuses: tuple[str, ...] | None) -> QuerySet[Ticket]:
 def queue(request: HttpRequest) -> HttpResponse:
     filters = QueueFilterForm(request.GET)
     tickets = filters.apply(_queue(request.user, filters.statuses()), user=request.user)
-    page, query = paginate(request, tickets)
+    # By position (?after=, ?before=): page 4,000 of every ticket reads what page 1 does.
+    page = keyset_paginate(request, tickets)
     return render_zoned(
         request,
         "desk/home.html",
         {
             "filters": filters,
             "page": page,
-            "rows": rows(page, timezone.now()),
-            "query": query,
+            "rows": rows(page.rows, timezone.now()),
             "open_only": filters.statuses() == tuple(Ticket.OPEN_STATUSES),
         },
     )
