@@ -1,6 +1,12 @@
 """Every periodic job, as code. ``manage.py setup_schedules`` writes them into
 django-celery-beat's tables (idempotently), each with an explicit time zone; the one
-``celery beat`` process reads them with the database scheduler."""
+``celery beat`` process reads them with the database scheduler.
+
+Every job carries an expiry of one period (``expire_seconds``, sent as the task's
+``expires``): a tick still queued when the next one is due is dropped by the worker, since
+each job is a sweep and the next tick does the same work. So workers that were down or
+busy find at most one tick of each job waiting, never a backlog that runs one by one.
+(Queued behind a monthly run, the hourly statements tick would otherwise pile up.)"""
 
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ class Schedule:
     hour: str = "*"
     timezone: str = "UTC"
     description: str = ""
+    # Seconds after which a tick not yet started is dropped: the job's period.
+    expire_seconds: int = 3600
 
 
 SCHEDULES = [
@@ -51,6 +59,7 @@ SCHEDULES = [
         minute="*",
         hour="*",
         timezone="UTC",
+        expire_seconds=60,
         description="Every minute: flag breaches; e-mail at 75 % of a target and at breach, "
         "once per ticket, target and level.",
     ),
@@ -60,6 +69,7 @@ SCHEDULES = [
         minute="*/5",
         hour="*",
         timezone="UTC",
+        expire_seconds=300,
         description="Every 5 minutes: send again the pending e-mail whose own task was lost.",
     ),
     Schedule(
@@ -68,6 +78,7 @@ SCHEDULES = [
         minute="*/5",
         hour="*",
         timezone="UTC",
+        expire_seconds=300,
         description="Every 5 minutes: send the pending webhook deliveries that are due (a "
         "retry whose task was lost, or a first attempt whose dispatch failed).",
     ),

@@ -13,6 +13,18 @@ app = Celery("slaportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+def routed_queues() -> list[str]:
+    """The default queue, then every queue a route names (``CELERY_TASK_ROUTES``): what
+    one worker must consume to run every task. The Procfile splits them between two
+    worker lines; tests and fault scripts start a single worker on all of them."""
+    queues = [app.conf.task_default_queue]
+    for route in (app.conf.task_routes or {}).values():
+        if route["queue"] not in queues:
+            queues.append(route["queue"])
+    return queues
+
+
 # The context tokens of the task running in this process, reset when it ends.
 _tokens: dict[str, list] = {}
 

@@ -210,6 +210,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10)
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Two queues, each with its own worker line in the Procfile. Statement and PDF work (a
+# monthly run is thousands of PDFs at about half a CPU-second each, and the hourly tick
+# that fans it out) goes to "statements"; everything else (escalations every minute,
+# e-mail, webhooks, sweeps) stays on the default queue, so it never waits behind a
+# monthly run (bench/queues.py). By task name, with a pattern, so a statement task added
+# later follows. Eager mode (no broker) has no queues.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "statements.tasks.*": {"queue": "statements"},
+    "credits.tasks.credit_note_deliver_task": {"queue": "statements"},
+}
 
 
 def _rate(name: str, default: str) -> str:

@@ -169,10 +169,18 @@ def worker_log_count(process: Process, text: str) -> int:
     return process.log().count(text)
 
 
-def worker(name: str, concurrency: int = 2) -> Process:
-    started = Process("worker", name, "-c", str(concurrency))
+def worker(name: str, concurrency: int = 2, queues: list[str] | None = None) -> Process:
+    """A worker on ``queues``; by default on every queue (the default one and the
+    statements queue, ``CELERY_TASK_ROUTES``), so one worker runs the whole monthly run."""
+    from slaportal.celery import routed_queues
+
+    queues = queues or routed_queues()
+    started = Process("worker", name, "-c", str(concurrency), "-Q", ",".join(queues))
     wait_for(lambda: "ready." in started.log(), 90, f"worker {name} to start")
-    say(f"worker {name} started (pid {started.process.pid}, {concurrency} processes)")
+    say(
+        f"worker {name} started (pid {started.process.pid}, {concurrency} processes, "
+        f"queues {', '.join(queues)})"
+    )
     return started
 
 

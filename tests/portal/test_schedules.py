@@ -47,3 +47,31 @@ def test_credit_sweeps_run_hourly_after_the_statements_tick(db):
         "credits.tasks.credits_apply_owed_task": ("*", "20", "UTC"),
         "credits.tasks.credit_notes_deliver_owed_task": ("*", "25", "UTC"),
     }
+
+
+def _period_seconds(minute: str, hour: str) -> int:
+    """Seconds between two ticks of the crontabs SCHEDULES uses (every hour at a minute,
+    every N minutes, every minute)."""
+    assert hour == "*", "a schedule that is not hourly or faster: extend this helper"
+    if minute == "*":
+        return 60
+    if minute.startswith("*/"):
+        return 60 * int(minute[2:])
+    return 3600
+
+
+def test_the_minute_escalation_tick_expires_after_a_minute(db):
+    call_command("setup_schedules", verbosity=0)
+    tick = PeriodicTask.objects.get(task="tickets.tasks.escalate_tickets")
+    assert (tick.crontab.minute, tick.expire_seconds, tick.expires) == ("*", 60, None)
+    # What beat sends: the message's own expiry, so a backlog of ticks is dropped.
+    from django_celery_beat.schedulers import ModelEntry
+
+    assert ModelEntry(tick, app=app).options["expires"] == 60
+
+
+def test_every_tick_expires_within_its_period_so_no_backlog_of_ticks_builds_up(db):
+    call_command("setup_schedules", verbosity=0)
+    for task in PeriodicTask.objects.exclude(name__startswith="celery.").select_related("crontab"):
+        period = _period_seconds(task.crontab.minute, task.crontab.hour)
+        assert task.expire_seconds is not None and 0 < task.expire_seconds <= period, task.name

@@ -25,6 +25,7 @@ from pypdf import PdfReader
 
 from credits.models import Credit
 from outbox.models import OutboxMessage
+from slaportal.celery import routed_queues
 from slaportal.months import month_bounds
 from statements.models import Statement
 from statements.selectors import last_ended_month
@@ -97,6 +98,9 @@ def worker(env, tmp_path):
             "--without-heartbeat",
             "-n",
             "it@%h",
+            # Both queues (the statement tasks have their own, CELERY_TASK_ROUTES).
+            "-Q",
+            ",".join(routed_queues()),
         ),
         cwd=ROOT,
         env=env,

@@ -27,6 +27,8 @@ class Command(BaseCommand):
                     "interval": None,
                     "enabled": True,
                     "description": schedule.description,
+                    "expires": None,
+                    "expire_seconds": schedule.expire_seconds,
                 },
             )
         stale = PeriodicTask.objects.exclude(name__in=[s.name for s in SCHEDULES]).exclude(
