@@ -197,85 +197,32 @@ def world(catalog, settings, tmp_path, celery_eager):
     run, a ticket with an attachment and a person; the account manager manages the own
     customer only. Returns the people and, per path resource, the (own, foreign) ids."""
     from credits.models import LedgerEntry
-    from statements.models import StatementRun, StatementRunItem
-    from statements.services import statement_generate, statements_plan
-    from tests.support.credit_cases import ET, contract_with_lines, record_down
-    from tests.support.credit_notes import applied_note
-    from tests.support.factories import (
-        CustomerFactory,
-        CustomerUserFactory,
-        StaffFactory,
-        pending_credit,
-        uploaded_file,
-    )
-    from tickets.services import ticket_file
+    from tests.support.two_customers import two_customers
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    may = date(2026, 5, 1)
-    people = {
-        "agent": StaffFactory(role="agent"),
-        "operations": StaffFactory(role="operations"),
-        "account_manager": StaffFactory(role="account_manager"),
-        "admin": StaffFactory(role="admin"),
-    }
+    people, sides = two_customers(NOW)
     ids: dict[str, list] = {}
-    for side, name in (("own", "Own Co"), ("foreign", "Foreign Co")):
-        customer = CustomerFactory(name=name)
-        manager = (
-            people["account_manager"] if side == "own" else StaffFactory(role="account_manager")
-        )
-        customer.account_managers.add(manager)
-        person = CustomerUserFactory(customer=customer)
-        if side == "own":
-            people["customer"] = person
-            people["customer_admin"] = CustomerUserFactory(customer=customer, customer_role="admin")
-        service_name = f"{name} CCMS"
-        contract = contract_with_lines(customer, "heretto-ccms", {service_name: "4000.00"})
-        service = contract.lines.get().service
-        outage = record_down(
-            contract,
-            service_name,
-            datetime(2026, 6, 10, 12, tzinfo=ET),
-            300,
-            scope="customers",
-            customers=[customer],
-        )
-        note = applied_note(contract, manager)
-        pending = pending_credit(contract, month=may)
-        statement = statement_generate(contract=contract, month=may, now=NOW)
-        run = statements_plan(
-            month=date(2026, 4, 1),
-            trigger=StatementRun.Trigger.API,
-            contract_ids=[contract.pk],
-            now=NOW,
-            dispatch=False,
-        )
-        StatementRunItem.objects.filter(run=run).update(status=StatementRunItem.Status.FAILED)
-        ticket = ticket_file(
-            actor=person,
-            service=service,
-            subject=f"{name} cannot publish",
-            description="Publishing fails.",
-            severity=3,
-            attachments=[uploaded_file()],
-        )
+    for made in sides.values():
         for resource, value in {
-            "customers": customer.pk,
-            "contracts": contract.pk,
-            "invoices": note.invoice_id,
-            "credits": pending.pk,
-            "credit-notes": note.pk,
-            "ledger": LedgerEntry.objects.filter(customer=customer).values_list("pk", flat=True)[0],
-            "outages": outage.pk,
-            "people": person.pk,
-            "statements": statement.pk,
-            "statement-runs": run.pk,
-            "tickets": ticket.pk,
-            "attachments": ticket.attachments.get().pk,
+            "customers": made.customer.pk,
+            "contracts": made.contract.pk,
+            "invoices": made.note.invoice_id,
+            "credits": made.pending.pk,
+            "credit-notes": made.note.pk,
+            "ledger": LedgerEntry.objects.filter(customer=made.customer).values_list(
+                "pk", flat=True
+            )[0],
+            "outages": made.outage.pk,
+            "people": made.person.pk,
+            "statements": made.statement.pk,
+            "statement-runs": made.run.pk,
+            "tickets": made.ticket.pk,
+            "attachments": made.attachment.pk,
         }.items():
             ids.setdefault(resource, []).append(value)
-        ids.setdefault("services", [service.pk, service.pk])
-    ids["calendars"] = [contract.policy.support_calendar.code] * 2
+    service = sides["own"].service
+    ids["services"] = [service.pk, service.pk]
+    ids["calendars"] = [sides["foreign"].contract.policy.support_calendar.code] * 2
     ids["policies"] = ["heretto-ccms"] * 2
     return people, ids
 

@@ -264,28 +264,10 @@ def build_world() -> World:
     from outages.services import outage_record
     from outbox.models import WebhookDelivery
     from outbox.services import webhook_emit, webhook_endpoint_create
-    from statements.models import StatementRun, StatementRunItem
-    from statements.services import statement_generate, statements_plan
-    from tests.support.credit_cases import ET, contract_with_lines, record_down
-    from tests.support.credit_notes import applied_note
-    from tests.support.factories import (
-        CustomerFactory,
-        CustomerUserFactory,
-        StaffFactory,
-        pending_credit,
-        uploaded_file,
-    )
-    from tickets.services import ticket_file
+    from tests.support.two_customers import two_customers
 
-    world = World(
-        people={
-            "anonymous": None,
-            "agent": StaffFactory(role="agent"),
-            "operations": StaffFactory(role="operations"),
-            "account_manager": StaffFactory(role="account_manager"),
-            "admin": StaffFactory(role="admin"),
-        }
-    )
+    people, sides = two_customers(NOW)
+    world = World(people={"anonymous": None, **people})
     endpoint = webhook_endpoint_create(
         actor=world.people["admin"],
         url="https://billing.example.test/hooks",
@@ -293,61 +275,21 @@ def build_world() -> World:
         now=NOW,
     )
     ids: dict[str, list] = {}
-    for side, name in (("own", "Own Co"), ("foreign", "Foreign Co")):
-        customer = CustomerFactory(name=name)
-        manager = world.people["account_manager"]
-        if side == "foreign":
-            manager = StaffFactory(role="account_manager")
-        customer.account_managers.add(manager)
-        person = CustomerUserFactory(customer=customer)
-        if side == "own":
-            world.people["customer"] = person
-            world.people["customer_admin"] = CustomerUserFactory(
-                customer=customer, customer_role="admin"
-            )
-        service_name = f"{name} CCMS"
-        contract = contract_with_lines(customer, "heretto-ccms", {service_name: "4000.00"})
-        outage = record_down(
-            contract,
-            service_name,
-            datetime(2026, 6, 10, 12, tzinfo=ET),
-            300,
-            scope="customers",
-            customers=[customer],
-        )
-        note = applied_note(contract, manager)
-        pending = pending_credit(contract, month=MAY)
-        statement = statement_generate(contract=contract, month=MAY, now=NOW)
-        run = statements_plan(
-            month=APRIL,
-            trigger=StatementRun.Trigger.API,
-            contract_ids=[contract.pk],
-            now=NOW,
-            dispatch=False,
-        )
-        StatementRunItem.objects.filter(run=run).update(status=StatementRunItem.Status.FAILED)
-        service = contract.lines.get().service
-        ticket = ticket_file(
-            actor=person,
-            service=service,
-            subject=f"{name} cannot publish",
-            description="Publishing fails.",
-            severity=3,
-            attachments=[uploaded_file()],
-        )
+    for made in sides.values():
         for key, value in {
-            "contract_id": contract.pk,
-            "credit_id": pending.pk,
-            "invoice_id": note.invoice_id,
-            "note_id": note.pk,
-            "outage_id": outage.pk,
-            "user_id": person.pk,
-            "statement_id": statement.pk,
-            "run_id": run.pk,
-            "ticket_id": ticket.pk,
-            "attachment_id": ticket.attachments.get().pk,
+            "contract_id": made.contract.pk,
+            "credit_id": made.pending.pk,
+            "invoice_id": made.note.invoice_id,
+            "note_id": made.note.pk,
+            "outage_id": made.outage.pk,
+            "user_id": made.person.pk,
+            "statement_id": made.statement.pk,
+            "run_id": made.run.pk,
+            "ticket_id": made.ticket.pk,
+            "attachment_id": made.attachment.pk,
         }.items():
             ids.setdefault(key, []).append(value)
+    service = sides["foreign"].service
     # On the other customer's service (the last made), for all its customers: public.
     public = outage_record(
         service=service,
