@@ -142,19 +142,13 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
-# Staff with money authority (account managers, administrators) sign in with a second
-# factor: an authenticator app (TOTP) or one of their recovery codes. On unless turned off
-# (the demo turns it off; `check --deploy` warns when it is off).
+# Account managers and administrators sign in with a second factor (slaportal/twofactor.py);
+# the demo turns it off, and `check --deploy` then warns.
 REQUIRE_TWO_FACTOR = env.boolean("REQUIRE_TWO_FACTOR", True)
 OTP_TOTP_ISSUER = env.string("OTP_TOTP_ISSUER", "SLA Portal")
-# API tokens (django-rest-knox): stored as hashes, shown once, valid for API_TOKEN_TTL_DAYS
-# days, and revoked when their owner's password changes.
+# API tokens (django-rest-knox): hashed, expiring, revoked by a password change.
 API_TOKEN_TTL_DAYS = env.integer("API_TOKEN_TTL_DAYS", 90, minimum=1)
-REST_KNOX = {
-    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
-    "AUTH_HEADER_PREFIX": "Token",
-    "AUTO_REFRESH": False,
-}
+REST_KNOX = {"TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS), "AUTH_HEADER_PREFIX": "Token"}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
