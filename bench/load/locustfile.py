@@ -1,225 +1,297 @@
 """Locust users for ``bench/load.py`` (run by it; not a bench of its own).
 
-Customer people (ticket list, one of their organisation's tickets, filing a ticket through
-the real form) and support agents (the desk queue, filtered, a ticket from it). Each user
-signs in through the login form first; the measured window starts once every user has
-signed in (statistics reset then) and lasts ``LOAD_DURATION`` seconds, so the PBKDF2
-logins are not in the figures (their count and failures are reported apart). A response
-that is not the expected status or lacks the expected text is a failure.
+Open loop: each user is a session whose actions arrive as a Poisson process (mean gap
+``LOAD_INTERVAL`` s), each started when it arrives whether or not the previous one has
+finished — so a slow server meets a growing crowd of requests, as it would in the world,
+instead of being given time to catch up. An action is what a person does with one click:
+one request, or a page and the form posted from it (a browser then follows the redirect).
 
-Settings come from the environment: ``LOAD_PLAN`` (JSON from bench/load.py: who signs
-in, which tickets each may open), ``LOAD_THINK`` (mean think time, s; 0 for none),
-``LOAD_DURATION`` (s) and ``LOAD_STATS`` (where the raw statistics go as JSON).
+- Customer people: the portal landing page, their ticket list (open, searched, a deep
+  numbered page), a ticket page, a reply (one in four with a file), a file, the statement
+  list and a statement PDF, a new ticket through the form.
+- Agents: the desk queue (filtered, searched by customer name, 50 pages in or the last
+  page), a ticket page, a reply or internal note, a status change.
+- API clients with tokens: people (list, next pages by the cursor, a ticket, its
+  messages, a reply) and agents (the staff list newest first, its next pages, a ticket).
+
+Sign-ins are counted: every user signs in through the form before the window opens
+(reported apart, as ``first_logins``), and during the window one action in ``LOAD_VISIT``
+is a new visit — a fresh session signing in — whose two requests are in the figures.
+A response that is not the expected status or lacks the expected text is a failure.
+
+Environment: ``LOAD_PLAN`` (JSON from bench/load.py), ``LOAD_INTERVAL``, ``LOAD_DURATION``,
+``LOAD_VISIT``, ``LOAD_STATS`` (where the raw statistics go as JSON).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import re
-import time
-from pathlib import Path
+from urllib.parse import urlsplit
 
-import gevent
-from gevent.event import Event
-from locust import HttpUser, between, constant, events, task
-from locust.exception import StopUser
+from openloop import CSRF, MARK, PLAN, OpenLoop
 
-PLAN = json.loads(Path(os.environ["LOAD_PLAN"]).read_text())
-THINK = float(os.environ.get("LOAD_THINK", "1"))
-DURATION = float(os.environ.get("LOAD_DURATION", "60"))
-STATS = os.environ["LOAD_STATS"]
-MARK = PLAN["mark"]  # filed tickets carry it, so bench/load.py can remove them
-
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SERVICE_OPTIONS = re.compile(r'<option value="(\d+)"')
+STATUS_SELECT = re.compile(r'<select name="status"[^>]*>(.*?)</select>', re.S)
 DESK_LINK = re.compile(r'href="/desk/tickets/(\d+)/"')
-FILED = re.compile(r"^/portal/tickets/(\d+)/$")
 QUEUE_FILTERS = ("severity=1", "assignee=none", "breached=on", "status=waiting_on_customer")
-
-READY = Event()  # every user has signed in: the measured window is open
-STATE = {"signed_in": 0, "login_failures": [], "logins": {}, "window_start": None}
-STATE["window_end"] = None
+SEARCH_WORDS = ("editor", "publishing", "search", "api", "reports", "sync")
 
 
-def _signed_in(environment, failure: str | None = None) -> None:
-    STATE["signed_in"] += 1
-    if failure:
-        STATE["login_failures"].append(failure)
-    if STATE["signed_in"] >= environment.parsed_options.num_users and not READY.is_set():
-        STATE["logins"] = {
-            name: {
-                "requests": entry.num_requests,
-                "failures": entry.num_failures,
-                "p50_ms": entry.get_response_time_percentile(0.5),
-                "p95_ms": entry.get_response_time_percentile(0.95),
-                "max_ms": entry.max_response_time,
-            }
-            for (name, _method), entry in environment.stats.entries.items()
-            if name.startswith("login")
-        }
-        environment.stats.reset_all()
-        STATE["window_start"] = time.time()
-        READY.set()
-        gevent.spawn_later(DURATION, _stop, environment)
-
-
-def _stop(environment) -> None:
-    STATE["window_end"] = time.time()
-    environment.runner.quit()
-
-
-def _think():
-    return between(THINK / 2, THINK * 3 / 2) if THINK else constant(0)
-
-
-class SignedIn(HttpUser):
-    abstract = True
-    wait_time = _think()
-
-    def sign_in(self, username: str) -> None:
-        failure = None
-        form = self.client.get("/accounts/login/", name="login: form")
-        token = CSRF.search(form.text or "")
-        if form.status_code != 200 or not token:
-            failure = f"login form: HTTP {form.status_code}"
-        else:
-            response = self.client.post(
-                "/accounts/login/",
-                {
-                    "csrfmiddlewaretoken": token.group(1),
-                    "username": username,
-                    "password": PLAN["password"],
-                    "next": "",
-                },
-                name="login: submit",
-                allow_redirects=False,
-            )
-            where = response.headers.get("Location", "")
-            if response.status_code != 302 or "login" in where:
-                failure = f"login of {username}: HTTP {response.status_code} → {where!r}"
-        _signed_in(self.environment, failure)
-        if failure:
-            raise StopUser
-        READY.wait()
-        gevent.sleep(random.uniform(0, THINK))  # spread the first requests like later ones
-
-    def page(self, path: str, name: str, expect: str):
-        """GET ``path``; a failure unless 200 with ``expect`` in the body."""
-        with self.client.get(path, name=name, catch_response=True) as response:
-            if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
-            elif expect not in response.text:
-                response.failure(f"{expect!r} missing from {path}")
-            return response
-
-
-class CustomerPerson(SignedIn):
-    """A customer person: their organisation's list, a ticket page, now and then a new
-    ticket. People of bigger customers are likelier (bench/load.py's plan)."""
-
-    weight = 4
+class CustomerPerson(OpenLoop):
+    weight = 6
+    actions = {
+        "landing": 3,
+        "ticket_list": 4,
+        "list_variant": 3,
+        "ticket_page": 5,
+        "reply": 1,
+        "file_download": 1,
+        "statement_pdf": 1,
+        "file_ticket": 1,
+    }
 
     def on_start(self) -> None:
         self.person = random.choice(PLAN["people"])
-        self.sign_in(self.person["username"])
+        self.username = self.person["username"]
+        super().on_start()
 
-    @task(4)
+    def landing(self) -> None:
+        self.page("/portal/", "portal: landing", "Availability this month so far")
+
     def ticket_list(self) -> None:
         self.page("/portal/tickets/", "portal: ticket list", "Support tickets")
 
-    @task(1)
-    def ticket_list_open(self) -> None:
-        self.page("/portal/tickets/?state=open", "portal: ticket list, open", "Support tickets")
+    def list_variant(self) -> None:
+        pages = self.person["pages"]
+        choice = random.randrange(3)
+        if choice == 0:
+            self.page("/portal/tickets/?state=open", "portal: ticket list, open", "Support tickets")
+        elif choice == 1:
+            word = random.choice(SEARCH_WORDS)
+            self.page(f"/portal/tickets/?q={word}", "portal: ticket search", "Support tickets")
+        else:
+            number = random.randint(min(2, pages), pages)
+            self.page(
+                f"/portal/tickets/?page={number}",
+                "portal: ticket list, deep page",
+                "Support tickets",
+            )
 
-    @task(4)
     def ticket_page(self) -> None:
         pk = random.choice(self.person["tickets"])
-        self.page(f"/portal/tickets/{pk}/", "portal: ticket page", f"T-{pk:06d}")
+        return self.page(f"/portal/tickets/{pk}/", "portal: ticket page", f"T-{pk:06d}"), pk
 
-    @task(1)
+    def reply(self) -> None:
+        response, pk = self.ticket_page()
+        token = CSRF.search(response.text or "")
+        if not token or f'action="/portal/tickets/{pk}/reply/"' not in (response.text or ""):
+            return  # a closed ticket takes no reply: the page was the action
+        fields = {
+            "csrfmiddlewaretoken": token.group(1),
+            "body": f"{MARK} The export still stops at 10:00; log attached if any.",
+        }
+        self.post_form(
+            f"/portal/tickets/{pk}/reply/",
+            "portal: reply",
+            fields,
+            done=re.compile(rf"^/portal/tickets/{pk}/"),
+            files=random.random() < 0.25,
+        )
+
+    def file_download(self) -> None:
+        if not self.person["files"]:
+            return self.ticket_page()
+        ticket, pk = random.choice(self.person["files"])
+        self.page(f"/portal/tickets/{ticket}/files/{pk}/", "portal: file download", b"timeout")
+
+    def statement_pdf(self) -> None:
+        self.page("/portal/statements/", "portal: statements", "Statements")
+        if not self.person["statements"]:
+            return
+        pk = random.choice(self.person["statements"])
+        self.page(f"/portal/statements/{pk}/pdf/", "portal: statement PDF", b"%PDF-")
+
     def file_ticket(self) -> None:
         form = self.page("/portal/tickets/new/", "portal: new ticket form", "File a ticket")
         token, services = CSRF.search(form.text or ""), SERVICE_OPTIONS.findall(form.text or "")
         if not token or not services:
-            return  # the form's request is already a failure, or the page lacks a field
-        data = {
+            return
+        fields = {
             "csrfmiddlewaretoken": token.group(1),
             "subject": f"Load test: export stalls ({random.randrange(10**6):06d})",
             "service": random.choice(services),
             "severity": random.choice(["2", "3", "3", "4", "4"]),
             "description": f"{MARK} The nightly export stops half-way; it started today.",
         }
-        with self.client.post(
+        self.post_form(
             "/portal/tickets/new/",
-            data,
-            name="portal: file ticket",
-            allow_redirects=False,
-            catch_response=True,
-        ) as response:
-            where = response.headers.get("Location", "")
-            if response.status_code != 302 or not FILED.match(where):
-                response.failure(f"HTTP {response.status_code} → {where!r} (form refused?)")
+            "portal: file ticket",
+            fields,
+            done=re.compile(r"^/portal/tickets/\d+/$"),
+        )
 
 
-class Agent(SignedIn):
-    """A support agent: the queue, a filtered queue, a ticket from the queue."""
+class Agent(OpenLoop):
+    weight = 2
+    actions = {
+        "queue": 3,
+        "filtered": 2,
+        "search": 1,
+        "deep": 1,
+        "ticket_page": 3,
+        "reply": 1,
+        "status": 1,
+    }
 
-    weight = 1
+    started = 0  # agents so far: each changes the status of its own share of tickets only
 
     def on_start(self) -> None:
         self.seen: list[str] = []
-        self.sign_in(random.choice(PLAN["agents"]))
+        self.username = random.choice(PLAN["agents"])
+        self.share, Agent.started = Agent.started, Agent.started + 1
+        super().on_start()
 
-    def queue(self, query: str, name: str) -> None:
+    def _queue(self, query: str, name: str) -> None:
         response = self.page(f"/desk/{query}", name, "Ticket queue")
         self.seen = DESK_LINK.findall(response.text or "") or self.seen
 
-    @task(3)
-    def open_queue(self) -> None:
-        self.queue("", "desk: queue")
+    def queue(self) -> None:
+        self._queue("", "desk: queue")
 
-    @task(2)
-    def filtered_queue(self) -> None:
-        self.queue(f"?{random.choice(QUEUE_FILTERS)}", "desk: queue, filtered")
+    def filtered(self) -> None:
+        self._queue(f"?{random.choice(QUEUE_FILTERS)}", "desk: queue, filtered")
 
-    @task(2)
-    def ticket_page(self) -> None:
-        if not self.seen:
-            return self.open_queue()
-        pk = int(random.choice(self.seen))
-        self.page(f"/desk/tickets/{pk}/", "desk: ticket page", f"T-{pk:06d}")
+    def search(self) -> None:
+        word = random.choice(PLAN["customer_searches"])
+        self._queue(f"?customer={word}", "desk: customer search")
 
+    def deep(self) -> None:
+        url = random.choice(PLAN["desk_deep"])
+        self.page(url, "desk: every status, page 50 or last", "Ticket queue")
 
-@events.quitting.add_listener
-def dump(environment, **_kwargs) -> None:
-    """The raw figures for bench/load.py: per request type a histogram of response times
-    (ms, as Locust rounds them), counts, failures; the window's start and end."""
-    stats = environment.stats
-    entries = {
-        name: {
-            "method": entry.method,
-            "requests": entry.num_requests,
-            "failures": entry.num_failures,
-            "total_ms": entry.total_response_time,
-            "max_ms": entry.max_response_time,
-            "response_times": {str(ms): n for ms, n in entry.response_times.items()},
+    def ticket_page(self, mine: bool = False):
+        seen = (
+            [pk for pk in self.seen if int(pk) % Agent.started == self.share] if mine else self.seen
+        )
+        if not seen:
+            return self.queue(), None
+        pk = int(random.choice(seen))
+        return self.page(f"/desk/tickets/{pk}/", "desk: ticket page", f"T-{pk:06d}"), pk
+
+    def reply(self) -> None:
+        response, pk = self.ticket_page()
+        token = pk and CSRF.search(response.text or "")
+        if not token:
+            return
+        fields = {
+            "csrfmiddlewaretoken": token.group(1),
+            "kind": random.choice(["public", "internal"]),
+            "body": f"{MARK} Could you send the log of the failing export?",
         }
-        for (name, _method), entry in stats.entries.items()
-    }
-    errors = [
-        {"name": e.name, "method": e.method, "error": str(e.error), "count": e.occurrences}
-        for e in stats.errors.values()
-    ]
-    end = STATE["window_end"] or time.time()
-    report = {
-        "window_start": STATE["window_start"],
-        "window_seconds": end - STATE["window_start"] if STATE["window_start"] else None,
-        "signed_in": STATE["signed_in"],
-        "login_failures": STATE["login_failures"],
-        "logins": STATE["logins"],
-        "entries": entries,
-        "errors": errors,
-    }
-    Path(STATS).write_text(json.dumps(report))
+        self.post_form(
+            f"/desk/tickets/{pk}/reply/",
+            "desk: reply",
+            fields,
+            done=re.compile(rf"^/desk/tickets/{pk}/"),
+        )
+
+    def status(self) -> None:
+        """Two agents changing one ticket at once would find it changed under them (the
+        form says so): each takes its own share of the queue."""
+        response, pk = self.ticket_page(mine=True)
+        token = pk and CSRF.search(response.text or "")
+        select = pk and STATUS_SELECT.search(response.text or "")
+        if not token or not select:
+            return
+        offered = {"open", "waiting_on_customer"} & set(
+            re.findall(r'value="(\w+)"', select.group(1))
+        )
+        if not offered:
+            return
+        fields = {"csrfmiddlewaretoken": token.group(1), "status": random.choice(sorted(offered))}
+        self.post_form(
+            f"/desk/tickets/{pk}/status/",
+            "desk: status change",
+            fields,
+            done=re.compile(rf"^/desk/tickets/{pk}/"),
+            conflict="is not one of the available choices",  # a customer's reply reopened it
+        )
+
+
+class ApiClient(OpenLoop):
+    """A script with a token: half of them a customer's, half an agent's."""
+
+    weight = 2
+    signs_in = False
+    actions = {"listing": 3, "next_page": 2, "ticket": 3, "messages": 1, "reply": 1}
+
+    def on_start(self) -> None:
+        self.next: str | None = None
+        if random.random() < 0.5:
+            person = random.choice(PLAN["api"]["people"])
+            self.token, self.tickets, self.staff = person["token"], person["tickets"], False
+        else:
+            self.token, self.tickets, self.staff = random.choice(PLAN["api"]["agents"]), [], True
+        self.username = "api"
+        super().on_start()
+
+    def api(
+        self,
+        path: str,
+        name: str,
+        *,
+        method: str = "GET",
+        body: dict | None = None,
+        expect: int = 200,
+    ) -> dict | None:
+        who = "agent" if self.staff else "customer"
+        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
+        with self.session.request(
+            method,
+            path,
+            headers=headers,
+            json=body,
+            name=f"api ({who}): {name}",
+            catch_response=True,
+        ) as response:
+            if response.status_code != expect:
+                response.failure(f"HTTP {response.status_code}: {(response.text or '')[:200]}")
+                return None
+            return response.json()
+
+    def listing(self) -> None:
+        query = random.choice(["", "?ordering=due"]) if self.staff else ""
+        found = self.api(f"/api/v1/tickets/{query}", "ticket list")
+        if found:
+            self.next = found.get("next")
+            self.tickets = self.tickets if not self.staff else [t["id"] for t in found["results"]]
+
+    def next_page(self) -> None:
+        if not self.next:
+            return self.listing()
+        link = urlsplit(self.next)
+        found = self.api(f"{link.path}?{link.query}", "ticket list, next page")
+        self.next = found.get("next") if found else None
+
+    def ticket(self) -> None:
+        if not self.tickets:
+            return self.listing()
+        self.api(f"/api/v1/tickets/{random.choice(self.tickets)}/", "ticket")
+
+    def messages(self) -> None:
+        if not self.tickets:
+            return self.listing()
+        self.api(f"/api/v1/tickets/{random.choice(self.tickets)}/messages/", "messages")
+
+    def reply(self) -> None:
+        if not self.tickets:
+            return self.listing()
+        pk = random.choice(self.tickets)
+        ticket = self.api(f"/api/v1/tickets/{pk}/", "ticket")
+        if not ticket or ticket.get("status") == "closed":
+            return
+        body = {"body": f"{MARK} Posted by the nightly check: the export failed again."}
+        if self.staff:
+            body["public"] = False
+        self.api(f"/api/v1/tickets/{pk}/messages/", "reply", method="POST", body=body, expect=201)
