@@ -2,8 +2,9 @@
 
 Each dashboard costs a fixed number of queries however many tickets, outages,
 statements, credits, contracts or customers there are: counts and shares are SQL
-aggregates, related rows are prefetched, and availability comes from the bulk selector
-(``outages.selectors.availability_for_month``), called once per distinct policy month.
+aggregates, related rows are prefetched, and availability comes from the services'
+stored facts of the month (``outages.selectors.contracts_availability``), read once per
+distinct policy month: none of it reads another customer's contracts.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from credits.models import Credit
 from credits.selectors import pending_credits_for
 from outages.facts import Availability
 from outages.models import Outage, OutageUpdate
-from outages.selectors import availability_for_month
+from outages.selectors import contracts_availability
 from slaportal import roles
 from slaportal.money import format_money
 from slaportal.months import local_date, local_midnight, month_of
@@ -76,7 +77,7 @@ def live_availability(contracts: QuerySet[Contract], now: datetime) -> tuple[lis
     and whether some figures could not be computed.
 
     A month is the policy's (contracts under policies in different zones can be in
-    different months around midnight on the 1st), so the bulk selector runs once per
+    different months around midnight on the 1st), so the contracts are measured once per
     distinct month: at most two runs, whatever the number of contracts. A calendar that
     cannot measure (no opening hours) must not take the whole dashboard down: that
     month's figures are left out and the page says so.
@@ -87,10 +88,13 @@ def live_availability(contracts: QuerySet[Contract], now: datetime) -> tuple[lis
         by_month[month_of(now, zone)].append(pk)
     standings, failed = [], False
     for month, ids in sorted(by_month.items()):
+        # The services' stored facts of the month (``contracts_availability``): reading
+        # them does not grow with other customers' contracts, as counting them afresh did.
+        loaded = Contract.objects.filter(pk__in=ids).select_related("customer", "policy")
+        contract_list = list(loaded.order_by("pk"))
         try:
-            results = list(
-                availability_for_month(month, Contract.objects.filter(pk__in=ids), now=now)
-            )
+            measured = contracts_availability(contract_list, month, now=now)
+            results = [item for contract in contract_list for item in measured[contract.pk]]
         except CalendarError:
             logger.exception("live availability for %s failed", month)
             failed = True

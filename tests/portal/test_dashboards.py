@@ -203,6 +203,9 @@ def test_customer_dashboard_queries_do_not_grow_with_the_data(
     # larger data's rows do (a list without any credit needs fewer queries).
     record_outage(june_contract, "Heretto CCMS", datetime(2026, 5, 5, 3, tzinfo=ET), 300)
     _customer_data(june_contract, account_manager, 1, MAY)
+    # Each visit after outages change first refreshes the services' stored facts of the
+    # month (a bounded write; outages.shared_facts): both counts are the visit after that.
+    portal.get(reverse("portal-home"))
     small = _queries(portal, reverse("portal-home"))
     _customer_data(june_contract, account_manager, 4, date(2026, 4, 1), first=2)
     more = catalog_contract(
@@ -308,6 +311,7 @@ def test_account_manager_dashboard_queries_do_not_grow_with_the_data(
     am, june_contract, account_manager
 ):
     _am_data(account_manager, 1, "S")
+    am.get(reverse("am-home"))  # refreshes the stored facts of the month, as above
     small = _queries(am, reverse("am-home"))
     _am_data(account_manager, 5, "L")
     catalog_contract(june_contract.customer, "balto-uptime", {"Balto Platform": "3.00"})

@@ -11,6 +11,8 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
 
 from contracts.models import User
 from slaportal.formatting import duration_text
@@ -39,10 +41,39 @@ STATE_BADGES = {
 # ---------------------------------------------------------------- lists
 
 
+# The status badge's colour (see .badge--* in portal.css); any other status: primary.
+STATUS_BADGES = {"waiting_on_customer": "warning", "resolved": "success", "closed": "neutral"}
+RUNNING = frozenset({"on_track", "at_risk", "breached"})  # a clock that is still due
+
+
+def status_badge(ticket: Ticket) -> str:
+    """The ticket's status as a badge (lists and ticket pages)."""
+    colour = STATUS_BADGES.get(ticket.status, "primary")
+    return format_html(
+        '<span class="badge badge--{}" data-testid="ticket-status">{}</span>',
+        colour,
+        ticket.get_status_display(),
+    )
+
+
+def clock_cell(state: str, label: str, due: datetime | None) -> str:
+    """A list row's clock: its state and, while it runs, when it is due — in the zone
+    being rendered (``render_zoned``): rows build their cells as the template reads them.
+    Built here rather than by an included template: a page of 25–50 rows spent most of
+    its time in the includes (bench/load.py)."""
+    badge = format_html('<span class="badge badge--{}">{}</span>', STATE_BADGES[state], label)
+    if due is None or state not in RUNNING:
+        return badge
+    when = dateformat.format(timezone.localtime(due), "j M, H:i")
+    word = "was due" if state == "breached" else "due"
+    return format_html('{}\n<span class="cell-sub nowrap">{} {}</span>', badge, word, when)
+
+
 @dataclass(frozen=True)
 class Row:
     ticket: Ticket
     states: ClockStates
+    with_due: bool = True  # the clock cells say when each clock is due
 
     @property
     def response_badge(self) -> str:
@@ -56,10 +87,24 @@ class Row:
     def breached(self) -> bool:
         return "breached" in (self.states.response, self.states.resolution)
 
+    @property
+    def status_badge(self) -> str:
+        return status_badge(self.ticket)
 
-def rows(page: Iterable[Ticket], now: datetime) -> list[Row]:
+    @property
+    def response_cell(self) -> str:
+        due = self.ticket.response_due_at if self.with_due else None
+        return clock_cell(self.states.response, self.states.response_label, due)
+
+    @property
+    def resolution_cell(self) -> str:
+        due = self.ticket.resolution_due_at if self.with_due else None
+        return clock_cell(self.states.resolution, self.states.resolution_label, due)
+
+
+def rows(page: Iterable[Ticket], now: datetime, *, with_due: bool = True) -> list[Row]:
     """Each ticket of a page with its clock states, from stored columns (no query)."""
-    return [Row(ticket, ticket_states(ticket, now)) for ticket in page]
+    return [Row(ticket, ticket_states(ticket, now), with_due) for ticket in page]
 
 
 # ---------------------------------------------------------------- one ticket

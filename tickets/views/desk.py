@@ -39,7 +39,7 @@ from tickets.forms import (
 )
 from tickets.models import Ticket, TicketEvent
 from tickets.selectors import agent_queue, severity_options, support_staff, tickets_visible_to
-from tickets.views._common import clock_panels, rows, serve_attachment, thread
+from tickets.views._common import clock_panels, rows, serve_attachment, status_badge, thread
 
 desk_pages = role_required(roles.AGENT)
 STATUS_LABELS = dict(Ticket.Status.choices)
@@ -69,7 +69,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "filters": filters,
             "page": page,
-            "rows": rows(page.rows, timezone.now()),
+            "rows": rows(page.rows, timezone.now(), with_due=False),
             "open_only": filters.statuses() == tuple(Ticket.OPEN_STATUSES),
         },
     )
@@ -120,6 +120,7 @@ def _render_detail(request: HttpRequest, ticket: Ticket, **bound: forms.Form) ->
     options = severity_options(ticket.contract)
     context: dict[str, Any] = {
         "ticket": ticket,
+        "status_badge": status_badge(ticket),
         "clocks": clock_panels(ticket, timezone.now()),
         "thread": thread(ticket, request.user),
         "history": _history(ticket),

@@ -39,6 +39,7 @@ from tickets.views._common import (
     rows,
     serve_attachment,
     severity_targets,
+    status_badge,
     thread,
 )
 
@@ -157,6 +158,7 @@ def _render_detail(
         "tickets/portal/detail.html",
         {
             "ticket": ticket,
+            "status_badge": status_badge(ticket),
             "clocks": clock_panels(ticket, now),
             "thread": thread(ticket, request.user),
             "reply_form": reply_form or ReplyForm(),
