@@ -6,8 +6,9 @@ sizes, 3 people each, 20 agents), then what a portal that has been running for a
 holds besides: one password hash for everyone, conversations on a third of the tickets,
 each ticket's history (created, assigned, status changes), 48 outages over the last two
 months (30 % of them scoped to some customers), last month's statements for every
-contract (the bulk path), their PDFs for the customers the load test signs in as, and
-files on some of those customers' tickets. Each part is built once and reused.
+contract with their PDFs (the monthly run's path, its tasks run in process; a statement
+whose credit awaits a decision has none yet), and files on tickets of the customers the
+load test signs in as. Each part is built once and reused.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Load test: the web tier as deployed, under an open-loop arrival rate.
 
 Run from the project root: ``python bench/load.py [--rebuild] [--users 50] [--interval 1]
-[--duration 60] [--rates 60,75,90,110,130] [--step-duration 30] [--workers 4]
+[--duration 60] [--rates 55,60,65,70,75,80,90] [--step-duration 30] [--workers 4]
 [--threads 1]``.
 
 - **Data** (``bench/_load_data.py``, own database ``BENCH_DATABASE_URL``, default
@@ -75,7 +75,7 @@ data.tickets_bench.URL = URL
 os.environ.update(SERVER_ENV)  # bench/tickets.py, imported by the data module, sets its own
 
 USERS, INTERVAL, DURATION, VISIT = 50, 1.0, 60, 60
-RATES, STEP_DURATION = "60,75,90,110,130", 30
+RATES, STEP_DURATION = "55,60,65,70,75,80,90", 30
 WORKERS, THREADS, CONN_MAX_AGE = 4, 1, 60
 TARGETS = {"rps_min": 45.0, "p95_ms_max": 300.0, "errors": 0}
 HELD_P95_MS, BACKLOG_SHARE = 500.0, 0.02
