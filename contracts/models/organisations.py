@@ -61,6 +61,17 @@ class User(AbstractUser):
     )
     customer_role = models.CharField(max_length=10, choices=CustomerRole.choices, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # What this person is e-mailed about (their profile page); receipts, security mail
+    # and escalations are always sent.
+    email_ticket_updates = models.BooleanField(
+        default=True,
+        help_text="Replies and status changes on tickets I filed or watch.",
+    )
+    email_desk_alerts = models.BooleanField(
+        default=True,
+        help_text="Support staff: new tickets and customer replies on my tickets, "
+        "or on any unassigned ticket.",
+    )
 
     class Meta:
         constraints = [

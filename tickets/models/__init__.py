@@ -10,6 +10,7 @@ from tickets.models.activity import (
     attachment_path,
 )
 from tickets.models.inbound import InboundEmail
+from tickets.models.intake import IdempotencyKey, SavedFilter
 from tickets.models.tickets import REFERENCE_RE, Channel, Ticket, ticket_pk_from_reference
 
 __all__ = [
@@ -17,7 +18,9 @@ __all__ = [
     "Attachment",
     "Channel",
     "Escalation",
+    "IdempotencyKey",
     "InboundEmail",
+    "SavedFilter",
     "Ticket",
     "TicketEvent",
     "TicketMessage",

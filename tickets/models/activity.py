@@ -27,6 +27,9 @@ class TicketMessage(models.Model):
     # first-response clock, and marked for the agents (tickets.services.inbound).
     sender_unverified = models.BooleanField(default=False)
     body = models.TextField()
+    # An e-mailed reply's whole text, the thread it quotes included; ``body`` is the reply
+    # without it. Staff only.
+    original_text = models.TextField(blank=True)
     public = models.BooleanField(default=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
     created_at = models.DateTimeField()

@@ -94,6 +94,10 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
+    # Colleagues of the requester who receive the public messages (CC).
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="watched_tickets"
+    )
 
     # SLA clocks (stored; see the module docstring).
     response_target = models.DurationField(null=True, blank=True)
