@@ -2,7 +2,9 @@
 ``bench/[!_]*.py``): 200,000 tickets across 2,000 customers of very different sizes, 20
 agents, a realistic mix of statuses, severities, channels, assignees and breaches, every
 clock column (``next_due_at`` included) computed by the services' own ``sync_clocks``;
-built once (bulk inserts) in the bench's own database and reused."""
+and their conversations, about 350,000 messages of words drawn as text's are (a few
+common, most rare), internal notes among them, for the desk's search. Built once (bulk
+inserts) in the bench's own database and reused."""
 
 from __future__ import annotations
 
@@ -39,12 +41,15 @@ def customer_name(i: int) -> str:
 
 
 def prepare(url: str) -> None:
-    """Migrate, load the SLA catalog, and build the data set unless it is there."""
+    """Migrate, load the SLA catalog, and build the data set unless it is there (the
+    conversations too: a data set built before they were part of it gets them)."""
+    import time
+
     from django.core.management import call_command
 
     from contracts.catalog import catalog_load
     from contracts.models import Customer
-    from tickets.models import Ticket
+    from tickets.models import Ticket, TicketMessage
 
     call_command("migrate", interactive=False, verbosity=0)
     catalog_load()
@@ -54,11 +59,13 @@ def prepare(url: str) -> None:
     elif any(counts):
         sys.exit(f"{url} holds another data set {counts}: run with --rebuild")
     else:
-        import time
-
         started = time.perf_counter()
         build(customers=CUSTOMERS, now=NOW)
         print(f"built the data set in {time.perf_counter() - started:.1f} s")
+    if not TicketMessage.objects.exists():
+        started = time.perf_counter()
+        build_messages(now=NOW)
+        print(f"built the conversations in {time.perf_counter() - started:.1f} s")
 
 
 def _pick(rng: random.Random, weights: dict) -> Any:
@@ -191,3 +198,101 @@ def data_mix() -> dict[str, Any]:
     mix["open, running deadline"] = open_.filter(next_due_at__isnull=False).count()
     mix["open, unassigned"] = open_.filter(assignee__isnull=True).count()
     return dict(sorted(mix.items()))
+
+
+# ---------------------------------------------------------------- conversations
+
+MESSAGES_PER_TICKET = {0: 25, 1: 25, 2: 20, 3: 15, 4: 10, 5: 5}  # about 1.75 a ticket
+INTERNAL_SHARE = 0.15  # of the staff's messages
+# Words found in exactly one message, the third of its ticket: what the search bench
+# looks for (a vocabulary word has no digit, so none is found anywhere else).
+NEEDLES = tuple(f"kestrel{n:02d}quill" for n in range(20))
+SUPPORT_WORDS = (
+    "error export import publish login timeout slow page report sync api token search "
+    "failed server browser upload download file folder permission user account password "
+    "update release version build deploy schedule job queue retry restart crash memory "
+    "disk network proxy certificate email notification invoice license editor preview "
+    "template branch merge review comment attachment screenshot log trace customer"
+).split()
+
+
+def _vocabulary(rng: random.Random, size: int = 4_000) -> list[str]:
+    """Support words, then made-up words of two to four syllables (no digits)."""
+    syllables = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"]
+    words = list(SUPPORT_WORDS)
+    seen = set(words)
+    while len(words) < size:
+        word = "".join(rng.choices(syllables, k=rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+def build_messages(*, now: datetime) -> None:
+    """Each ticket's conversation: staff replies and customer messages taking turns after
+    it was received, a few of the staff's internal notes. A needle word goes into the
+    third message of ``len(NEEDLES)`` tickets spread over the table."""
+    from itertools import accumulate
+
+    from django.db import connection, transaction
+
+    from tickets.models import Ticket, TicketMessage
+
+    rng = random.Random(SEED + 1)
+    words = _vocabulary(rng)
+    cumulative = list(accumulate(1 / (rank + 1) for rank in range(len(words))))  # Zipf
+    assigned = Ticket.objects.filter(assignee__isnull=False).order_by("assignee_id")
+    agents = list(assigned.values_list("assignee_id", flat=True).distinct())
+    tickets = list(Ticket.objects.order_by("pk").values_list("pk", "requester_id", "received_at"))
+    counts = [_pick(rng, MESSAGES_PER_TICKET) for _ in tickets]
+    threes = [i for i, count in enumerate(counts) if count >= 3]
+    needles = dict(zip(rng.sample(threes, len(NEEDLES)), NEEDLES, strict=True))
+    rows: list = []
+    with transaction.atomic():
+        for i, ((pk, requester_id, received), count) in enumerate(
+            zip(tickets, counts, strict=True)
+        ):
+            at = received
+            for n in range(count):
+                at = min(at + timedelta(hours=rng.uniform(0.5, 30)), now)
+                staff = n % 2 == 0
+                text = " ".join(rng.choices(words, cum_weights=cumulative, k=rng.randint(12, 60)))
+                if n == 2 and i in needles:
+                    text += f" see also {needles[i]}"
+                rows.append(
+                    TicketMessage(
+                        ticket_id=pk,
+                        author_id=rng.choice(agents) if staff else requester_id,
+                        from_staff=staff,
+                        public=not (staff and rng.random() < INTERNAL_SHARE),
+                        body=text.capitalize() + ".",
+                        created_at=at,
+                    )
+                )
+            if len(rows) >= 10_000:
+                TicketMessage.objects.bulk_create(rows)
+                rows = []
+        TicketMessage.objects.bulk_create(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE tickets_ticketmessage")
+
+
+def needle_ticket(needle: str) -> int:
+    """The ticket whose third message holds ``needle`` (checked: there and nowhere else)."""
+    from tickets.models import TicketMessage
+
+    found = list(TicketMessage.objects.filter(body__contains=needle).values_list("ticket_id", "pk"))
+    if len(found) != 1:
+        raise RuntimeError(f"{needle}: in {len(found)} messages, not one")
+    ticket_id, pk = found[0]
+    thread = TicketMessage.objects.filter(ticket_id=ticket_id).order_by("created_at", "pk")
+    if list(thread.values_list("pk", flat=True)[2:3]) != [pk]:
+        raise RuntimeError(f"{needle}: not in the third message of its ticket")
+    return ticket_id
+
+
+def message_count() -> int:
+    from tickets.models import TicketMessage
+
+    return TicketMessage.objects.count()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import two_factor, views
+from contracts import profile, two_factor, views
 
 urlpatterns = [
     path("portal/people/", views.people, name="portal-people"),
@@ -18,6 +18,8 @@ urlpatterns = [
         name="portal-person-reactivate",
     ),
     path("portal/people/<int:user_id>/invite/", views.person_invite, name="portal-person-invite"),
+    # Anyone's own time zone and e-mail choices (contracts/profile.py).
+    path("accounts/profile/", profile.profile, name="profile"),
     # A second factor for account managers and administrators (contracts/two_factor.py).
     path("accounts/two-factor/", two_factor.two_factor_manage, name="two-factor"),
     path("accounts/two-factor/setup/", two_factor.two_factor_setup, name="two-factor-setup"),

@@ -34,6 +34,11 @@ class OutboxMessage(models.Model):
     message_id = models.CharField(
         max_length=200, help_text="Kept across retries, so a receiver can drop a duplicate."
     )
+    headers = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Further headers: In-Reply-To and References (threading), Reply-To.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -20,6 +20,7 @@ STAFF_NAV = [
     ({roles.ACCOUNT_MANAGER}, "am-credits", "Credits"),
     ({roles.ACCOUNT_MANAGER}, "am-invoices", "Invoices"),
     ({roles.ACCOUNT_MANAGER, roles.OPERATIONS}, "staff-statements", "Statements"),
+    ({roles.AGENT, roles.OPERATIONS, roles.ACCOUNT_MANAGER}, "staff-attainment", "SLA report"),
 ]
 
 
@@ -38,6 +39,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ("portal-credit-notes", "Credit notes"),
             ("portal-invoices", "Invoices"),
             ("portal-statements", "Statements"),
+            ("portal-attainment", "SLA report"),
         ]
         if user.is_customer_admin:
             links.append(("portal-people", "People"))

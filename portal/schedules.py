@@ -64,6 +64,17 @@ SCHEDULES = [
         "once per ticket, target and level.",
     ),
     Schedule(
+        name="tickets: take in e-mail from the IMAP mailbox",
+        task="tickets.tasks.fetch_email",
+        minute="*",
+        hour="*",
+        timezone="UTC",
+        expire_seconds=60,
+        description="Every minute, when IMAP_URL is set: each message in the mailbox becomes "
+        "a ticket or a reply and moves to IMAP_PROCESSED_FOLDER (refused mail to "
+        "IMAP_REJECTED_FOLDER); without IMAP_URL the tick does nothing.",
+    ),
+    Schedule(
         name="outbox: re-dispatch overdue e-mail",
         task="outbox.tasks.outbox_flush",
         minute="*/5",

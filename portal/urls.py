@@ -21,6 +21,7 @@ api_patterns = [
     path("", include("credits.api_urls")),
     path("", include("tickets.api_urls")),
     path("", include("statements.api_urls")),
+    path("", include("portal.reports.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The docs behind login; Swagger UI's script is a file of its own (the CSP allows no
     # inline script) and its code comes from the package, so the page works offline.
@@ -40,6 +41,7 @@ api_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("portal/", views.customer_home, name="portal-home"),
+    path("portal/sla/", views.customer_sla, name="portal-sla"),
     path("am/", views.account_manager_home, name="am-home"),
     path("backoffice/", views.backoffice_home, name="backoffice-home"),
     path("healthz", healthz, name="healthz"),
@@ -57,6 +59,7 @@ urlpatterns = [
     path("", include("outages.urls")),
     path("", include("credits.urls")),
     path("", include("statements.urls")),
+    path("", include("portal.reports.urls")),
     path("", include("audit.urls")),
     path("", include("outbox.urls")),
     path("", include("status.urls")),

@@ -22,6 +22,7 @@ from credits.selectors import customer_balances
 from outbox.models import WebhookDelivery, WebhookEndpoint
 from portal import selectors
 from portal.charts import SEVERITIES, attainment_chart
+from portal.sla import sla_terms
 from slaportal import roles
 from slaportal.money import format_money
 from slaportal.pages import render_zoned
@@ -72,6 +73,17 @@ def customer_home(request: HttpRequest) -> HttpResponse:
             "statements": selectors.latest_statements(customer),
             "incidents": selectors.active_incidents(customer, now),
         },
+    )
+
+
+@customer_required
+def customer_sla(request: HttpRequest) -> HttpResponse:
+    """The terms of each of the customer's contracts in force, as their SLA states them."""
+    customer = request.user.customer
+    return render_zoned(
+        request,
+        "portal/sla.html",
+        {"customer": customer, "contracts": sla_terms(customer, timezone.now())},
     )
 
 

@@ -164,6 +164,7 @@ MEDIA_URL = "media/"
 # E-mail: SMTP when EMAIL_URL is given, otherwise one .eml file per message.
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "SLA Portal <sla-portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SUPPORT_EMAIL = env.string("SUPPORT_EMAIL", "") or DEFAULT_FROM_EMAIL  # ticket mail's Reply-To
 _smtp = env.email("EMAIL_URL")
 if _smtp:
     globals().update(_smtp)
@@ -322,7 +323,6 @@ CONTENT_SECURITY_POLICY = {
 # (Authorization: Bearer …) gets each check, as signed-in staff do.
 HEALTHZ_TOKEN = env.string("HEALTHZ_TOKEN", "") or ""
 SECURE_CONTENT_TYPE_NOSNIFF = True
-
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # One console handler; every record carries the request and task ids (slaportal/logging.py).
@@ -332,10 +332,8 @@ if LOG_FORMAT not in ("json", "plain"):
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not json or plain.")
 LOGGING = logging_config(log_format=LOG_FORMAT, level=env.string("LOG_LEVEL", "INFO"))
 
-# A send claimed this long ago without an outcome is taken over by the outbox's
-# reconciliation (outbox/services/recovery.py): resent if it never reached DATA, held for
-# an administrator if it did. Above CELERY_TASK_TIME_LIMIT, so a live attempt is never
-# taken over.
+# A send claimed this long ago without an outcome is taken over by reconciliation
+# (outbox/services/recovery.py); above CELERY_TASK_TIME_LIMIT, so never a live attempt.
 OUTBOX_SENDING_TIMEOUT_SECONDS = env.integer("OUTBOX_SENDING_TIMEOUT_SECONDS", 600, minimum=60)
 
 # Inbound e-mail: a reply from a staff address counts as a staff reply only when our own
@@ -344,6 +342,9 @@ OUTBOX_SENDING_TIMEOUT_SECONDS = env.integer("OUTBOX_SENDING_TIMEOUT_SECONDS", 6
 # mail is trusted as staff.
 INBOUND_TRUSTED_RELAY = env.string("INBOUND_TRUSTED_RELAY", "") or ""
 INBOUND_STAFF_DOMAIN = env.string("INBOUND_STAFF_DOMAIN", "") or ""
+IMAP_URL = env.url("IMAP_URL", schemes=("imap://", "imaps://"))  # polled each minute; path: folder
+IMAP_PROCESSED_FOLDER = env.string("IMAP_PROCESSED_FOLDER", "Processed")
+IMAP_REJECTED_FOLDER = env.string("IMAP_REJECTED_FOLDER", "Rejected")
 
 # Tickets. Attachments: one size limit and one allowlist, checked by the services that
 # every entry point (portal, API, inbound e-mail) calls. Types are decided by the file

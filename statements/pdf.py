@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from slaportal.formatting import minutes_text
@@ -33,6 +34,7 @@ from slaportal.money import format_money
 from statements.charts import daily_downtime_svg
 from statements.credit_report import credit_report
 from statements.models import Statement
+from statements.selectors import attainment_text
 
 STYLESHEET = "css/statement.css"
 TEMPLATE = "statements/pdf/statement.html"
@@ -152,10 +154,7 @@ def _support(snapshot: dict) -> list[dict]:
         row = dict(stored)  # the snapshot itself is never touched
         for clock in ("response", "resolution"):
             counts = dict(stored[clock])
-            judged = counts["met"] + counts["breached"]
-            counts["attainment"] = (
-                f"{Decimal(counts['met'] * 100) / judged:.1f} %" if judged else "—"
-            )
+            counts["attainment"] = attainment_text(counts["met"], counts["breached"])
             row[clock] = counts
         rows.append(row)
     return rows
@@ -226,4 +225,6 @@ def statement_context(statement: Statement) -> dict:
         # e-mailed document waits for every decision).
         "provisional": not is_draft and not statement.pdf and report["totals"]["awaiting"],
         "is_draft": is_draft,
+        # Absolute, as the statement e-mail's links are: a PDF is read outside the portal.
+        "sla_url": f"{settings.PORTAL_URL}{reverse('portal-sla')}",
     }

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -117,6 +118,14 @@ def statement_email(statement: Statement) -> OutboxMessage | None:
 
 def _target_text(value: int | None, unit: str) -> str:
     return Target(value, unit).text
+
+
+def attainment_text(met: int, breached: int) -> str:
+    """A clock's attainment as the statement words it: met / (met + breached), to one
+    place ("75.0 %"); "—" when no ticket was measured. (The statement's PDF and the SLA
+    attainment report show the same words for the same counts.)"""
+    judged = met + breached
+    return f"{Decimal(met * 100) / judged:.1f} %" if judged else "—"
 
 
 def _tally(states: list[str]) -> dict[str, int]:

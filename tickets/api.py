@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404
@@ -41,6 +42,7 @@ from tickets.serializers import (
     TicketMessageSerializer,
     TicketSerializer,
 )
+from tickets.services.intake import clean_key, earlier_filing
 
 MULTIPART_OR_JSON = ("multipart/form-data", "application/json")
 NOT_FOUND = OpenApiResponse(description="No such ticket among those you may see.")
@@ -111,14 +113,36 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
 
     @extend_schema(
         request={media: TicketInputSerializer for media in MULTIPART_OR_JSON},
-        responses={201: TicketDetailSerializer, 400: REFUSED, 403: FORBIDDEN},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string of at most 200 characters. Sending the same "
+                "key again (a retry after a timeout) files nothing new: the answer is the "
+                "ticket the key filed first, with status 200 and `Idempotent-Replayed: true`.",
+            )
+        ],
+        responses={
+            201: TicketDetailSerializer,
+            200: OpenApiResponse(TicketDetailSerializer, description="The key's earlier ticket."),
+            400: REFUSED,
+            403: FORBIDDEN,
+        },
         description="A customer person files a ticket (through the portal, received now); "
         "support staff log one that came by phone or e-mail, with `customer`, `channel` "
         "and `received_at`. Attachments need multipart/form-data.",
     )
     def create(self, request: Request) -> Response:
-        data = self.parse(TicketInputSerializer)
         user = request.user
+        try:
+            key = clean_key(request.headers.get("Idempotency-Key", ""), "Idempotency-Key")
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from None
+        earlier = earlier_filing(user, f"api:{key}") if key else None
+        if earlier is not None:  # the key's owner's own ticket: visible to them
+            return self._replayed(earlier)
+        data = self.parse(TicketInputSerializer)
         common = {
             "service": data["service"],
             "subject": data["subject"],
@@ -138,9 +162,21 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
             )
         else:
             _customer_filing(data, user)
-            ticket = services.ticket_file(actor=user, channel=Channel.PORTAL, **common)
+            ticket = services.ticket_file(
+                actor=user,
+                channel=Channel.PORTAL,
+                idempotency_key=f"api:{key}" if key else "",
+                **common,
+            )
+        if getattr(ticket, "replayed", False):
+            return self._replayed(ticket)
         response = self._fresh(ticket)
         response.status_code = status.HTTP_201_CREATED
+        return response
+
+    def _replayed(self, ticket: Ticket) -> Response:
+        response = self._fresh(ticket)
+        response["Idempotent-Replayed"] = "true"
         return response
 
     @extend_schema(

@@ -1,5 +1,6 @@
-"""Forms of the ticket pages (customer portal and support desk). They parse input only:
-the rules (subject, severity, attachments, who may do what, times received) live in
+"""Forms of the ticket pages (customer portal and support desk; the desk queue's search,
+filters and saved filters: ``tickets.queue_forms``). They parse input only: the rules
+(subject, severity, attachments, who may do what, times received) live in
 ``tickets.services``, whose ``ValidationError`` the views put back on these forms."""
 
 from __future__ import annotations
@@ -8,13 +9,12 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from contracts.models import Customer, Service, User
 from outages.forms import LocalDateTimeField, ZonedForm
 from tickets.models import Channel, Ticket, ticket_pk_from_reference
-from tickets.selectors import SeverityOption, customer_ids_named
+from tickets.selectors import SeverityOption
 
 SEVERITY_CHOICES = [(str(level), f"Severity {level}") for level in (1, 2, 3, 4)]
 STATUS_CHOICES = list(Ticket.Status.choices)
@@ -87,6 +87,8 @@ class TicketFileForm(forms.Form):
         help_text="What happened, what you expected, and since when. Error messages help.",
     )
     attachments = MultipleFileField()
+    # One-time token of this form: submitting it again (Back, then Send) files nothing new.
+    form_token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -161,10 +163,10 @@ class TicketListFilterForm(forms.Form):
             tickets = tickets.filter(status__in=Ticket.OPEN_STATUSES)
         elif data["state"] == "closed":
             tickets = tickets.filter(status__in=Ticket.DONE_STATUSES)
-        return _common_filters(tickets, data)
+        return common_filters(tickets, data)
 
 
-def _common_filters(tickets: QuerySet[Ticket], data: dict[str, Any]) -> QuerySet[Ticket]:
+def common_filters(tickets: QuerySet[Ticket], data: dict[str, Any]) -> QuerySet[Ticket]:
     if data.get("status"):
         tickets = tickets.filter(status=data["status"])
     if data.get("severity"):
@@ -177,75 +179,6 @@ def _common_filters(tickets: QuerySet[Ticket], data: dict[str, Any]) -> QuerySet
 
 
 # ---------------------------------------------------------------- support desk
-
-
-class QueueFilterForm(forms.Form):
-    """The agent queue's filters (GET). Without a status the queue shows open tickets."""
-
-    ASSIGNEE_CHOICES = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")]
-    QUEUE_STATUS_CHOICES = [
-        ("", "Open tickets"),
-        *STATUS_CHOICES,
-        ("all", "Any status"),
-    ]
-
-    severity = forms.ChoiceField(
-        label="Severity", choices=[("", "Any severity"), *SEVERITY_CHOICES], required=False
-    )
-    # A search box, not a select: a provider has thousands of customers, and a select of
-    # them all was most of the queue page's time (bench/load.py). A number is a customer's
-    # id (links from other pages); text matches part of the name.
-    customer = forms.CharField(
-        label="Customer",
-        required=False,
-        max_length=200,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name"}),
-    )
-    service = forms.ModelChoiceField(
-        label="Service",
-        queryset=Service.objects.order_by("name"),
-        required=False,
-        empty_label="All services",
-    )
-    status = forms.ChoiceField(label="Status", choices=QUEUE_STATUS_CHOICES, required=False)
-    assignee = forms.ChoiceField(label="Assignee", choices=ASSIGNEE_CHOICES, required=False)
-    breached = forms.BooleanField(label="Breached only", required=False)
-
-    @property
-    def active(self) -> bool:
-        return self.is_bound and any(self.data.get(name) for name in self.fields)
-
-    def statuses(self) -> tuple[str, ...] | None:
-        """The statuses asked for (None: any)."""
-        status = self.cleaned_data.get("status") if self.is_valid() else ""
-        if status == "all":
-            return None
-        return (status,) if status else tuple(Ticket.OPEN_STATUSES)
-
-    def apply(self, tickets: QuerySet[Ticket], *, user: User) -> QuerySet[Ticket]:
-        if not self.is_valid():
-            return tickets.none()
-        data = dict(self.cleaned_data)
-        data.pop("status")  # the view chose the base queryset by status
-        customer = data.pop("customer").strip()
-        if customer.isdigit():
-            tickets = tickets.filter(customer_id=int(customer))
-        elif customer:
-            tickets = tickets.filter(customer_id__in=customer_ids_named(customer))
-        tickets = _common_filters(tickets, data)
-        if data["assignee"] == "me":
-            tickets = tickets.filter(assignee=user)
-        elif data["assignee"] == "none":
-            tickets = tickets.filter(assignee__isnull=True)
-        if data["breached"]:
-            # A running deadline already passed is a breach even before the periodic
-            # job stores the flag.
-            tickets = tickets.filter(
-                Q(response_breached=True)
-                | Q(resolution_breached=True)
-                | Q(next_due_at__lt=timezone.now())
-            )
-        return tickets
 
 
 class DeskReplyForm(forms.Form):
@@ -368,7 +301,8 @@ class LogTicketForm(ZonedForm):
     sender_email = forms.EmailField(
         label="Caller's e-mail",
         required=False,
-        help_text="When the caller has no account.",
+        help_text="When the caller has no account. The SLA makes a ticket from someone who "
+        "is not a registered person of the customer Severity 4, marked unregistered.",
     )
     service = forms.ModelChoiceField(
         label="Affected service",

@@ -1,5 +1,6 @@
 """Reads: support terms as the clocks take them, who may see which tickets, the agent
-queue, the customer list, and clock states for display."""
+queue with its sorts, the customer list, and clock states for display. (The desk's
+search: ``tickets.search``.)"""
 
 from __future__ import annotations
 
@@ -144,12 +145,16 @@ def support_staff() -> QuerySet[User]:
 
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:
     """The one tenant rule for tickets: support staff see every ticket, customer people
-    their own organisation's, anyone else none. Pages and API start from this queryset,
-    so another customer's ticket is simply not found (a 404)."""
+    their own organisation's, account managers (to read only: escalations send them to
+    the desk's page) the tickets of the customers they manage, anyone else none. Pages
+    and API start from this queryset, so another customer's ticket is simply not found
+    (a 404); the services keep every change to support staff and the customer."""
     if user.is_authenticated and user.customer_id:
         return Ticket.objects.filter(customer_id=user.customer_id)
     if is_support_staff(user):
         return Ticket.objects.all()
+    if roles.has_role(user, roles.ACCOUNT_MANAGER):
+        return Ticket.objects.filter(customer__account_managers=user)
     return Ticket.objects.none()
 
 
@@ -187,6 +192,60 @@ def customer_ids_named(text: str) -> list[int] | QuerySet[Customer]:
     named = Customer.objects.filter(name__icontains=text).values_list("pk", flat=True)
     ids = list(named[: NAMED_CUSTOMERS_LISTED + 1])
     return named if len(ids) > NAMED_CUSTOMERS_LISTED else ids
+
+
+# ---------------------------------------------------------------- the desk's sorts
+
+DUE = F("next_due_at").asc(nulls_last=True)
+# Each sort's columns, ahead of the list's own order: nearest deadline for open tickets,
+# newest first for the rest. Each order is an index's (tickets/migrations/0006 and
+# ``Ticket.Meta``), read in order: tests/slaportal/test_list_indexes.py checks the plans.
+DESK_SORTS = {
+    "due": "Deadline",
+    "severity": "Severity",
+    "customer": "Customer",
+    "newest": "Newest",
+    "oldest": "Oldest",
+    "updated": "Last update",
+}
+WHOLE_ORDERS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "updated": ("-updated_at", "-id"),
+}
+
+
+def desk_queue(statuses: tuple[str, ...] | None, sort: str = "due") -> QuerySet[Ticket]:
+    """The desk's tickets of ``statuses`` (None: any) in the order ``sort`` names.
+
+    By deadline (the default): open tickets nearest deadline first (``agent_queue``);
+    resolved or closed ones newest first; any status: the open ones by deadline, then
+    the rest (no deadline runs on them) newest first. By severity or customer: those
+    first, then the list's own order within each. The customer sort leaves out the
+    tickets of no customer (mail nobody could place): ordering by a name across an outer
+    join would sort the whole table; the other orders list them.
+    """
+    open_only = statuses is not None and set(statuses) <= set(Ticket.OPEN_STATUSES)
+    if open_only:
+        tickets = agent_queue(statuses)
+        ties: tuple = (DUE, "id")
+    else:
+        tickets = Ticket.objects.select_related("customer", "service", "assignee")
+        if statuses is not None:
+            tickets = tickets.filter(status__in=statuses)
+            ties = ("-created_at", "-id")
+        else:
+            ties = (DUE, "-created_at", "-id")
+    if sort in WHOLE_ORDERS:
+        return tickets.order_by(*WHOLE_ORDERS[sort])
+    if sort == "severity":
+        return tickets.order_by("severity", *(ties if open_only else ("-created_at", "-id")))
+    if sort == "customer":
+        # A filter on the name makes the join an inner one, which PostgreSQL can read
+        # customer by customer in name order.
+        tickets = tickets.filter(customer__name__isnull=False)
+        return tickets.order_by("customer__name", *(ties if open_only else ("-created_at", "-id")))
+    return tickets.order_by(*ties)
 
 
 def customer_tickets(customer: Customer) -> QuerySet[Ticket]:

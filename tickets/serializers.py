@@ -20,7 +20,7 @@ from contracts.models import Customer, Service, User
 from outages.serializers import AwareDateTimeField
 from tickets.clocks import STATE_LABELS
 from tickets.models import Attachment, Channel, Ticket, TicketEvent, TicketMessage
-from tickets.selectors import ticket_states
+from tickets.selectors import is_support_staff, ticket_states
 
 # The clock states a ticket shows (on track, at risk, breached, met, paused, no target).
 CLOCK_STATES = list(STATE_LABELS.items())
@@ -144,6 +144,10 @@ class TicketMessageSerializer(serializers.ModelSerializer):
         read_only=True, help_text="The sender's address for an e-mailed message; empty otherwise."
     )
     attachments = AttachmentSerializer(many=True, read_only=True)
+    original_text = serializers.SerializerMethodField(
+        help_text="Support staff only, empty for anyone else: the whole e-mail an e-mailed "
+        "reply was cut from, the thread it quoted included; empty when nothing was cut."
+    )
 
     class Meta:
         model = TicketMessage
@@ -157,6 +161,7 @@ class TicketMessageSerializer(serializers.ModelSerializer):
             "public",
             "channel",
             "body",
+            "original_text",
             "created_at",
             "attachments",
         ]
@@ -166,6 +171,12 @@ class TicketMessageSerializer(serializers.ModelSerializer):
         if message.author is None:
             return message.author_email
         return message.author.get_full_name() or message.author.username
+
+    def get_original_text(self, message: TicketMessage) -> str:
+        # Always present, so that the schema holds for every caller; filled for staff only.
+        request = self.context.get("request")
+        staff = request is not None and is_support_staff(request.user)
+        return message.original_text if staff else ""
 
 
 class FilesField(serializers.ListField):

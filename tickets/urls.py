@@ -11,6 +11,11 @@ urlpatterns = [
         "portal/tickets/<int:ticket_id>/status/", portal.ticket_status, name="portal-ticket-status"
     ),
     path(
+        "portal/tickets/<int:ticket_id>/watchers/",
+        portal.ticket_watchers,
+        name="portal-ticket-watchers",
+    ),
+    path(
         "portal/tickets/<int:ticket_id>/files/<int:attachment_id>/",
         portal.attachment_download,
         name="portal-ticket-file",

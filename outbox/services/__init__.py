@@ -8,6 +8,7 @@ from outbox.services.email import (
     OutboxFile,
     backoff,
     is_temporary,
+    mail_domain,
     outbox_deliver,
     outbox_enqueue,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "Reconciled",
     "backoff",
     "is_temporary",
+    "mail_domain",
     "outbox_confirm_delivered",
     "outbox_deliver",
     "outbox_dispatch_overdue",

@@ -46,7 +46,7 @@ import secrets
 import smtplib
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -62,6 +62,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from outbox.models import OutboxAttachment, OutboxMessage
+from outbox.services.headers import checked_headers, mail_domain
 from slaportal.transactions import after_commit
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ def outbox_enqueue(
     html_body: str = "",
     attachments: Sequence[OutboxFile] = (),
     now: datetime | None = None,
+    message_id: str = "",
+    headers: Mapping[str, str] | None = None,
 ) -> tuple[OutboxMessage, bool]:
     """Queue one e-mail; returns ``(message, created)``.
 
@@ -143,10 +146,10 @@ def outbox_enqueue(
             raise ValidationError(
                 {"attachments": [f"{file.filename}: give its bytes or a stored file, not both."]}
             )
+    extra = checked_headers(headers or {})
     existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing, False
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
     try:
         with transaction.atomic():
             message = OutboxMessage.objects.create(
@@ -155,7 +158,8 @@ def outbox_enqueue(
                 subject=subject,
                 body=body,
                 html_body=html_body,
-                message_id=make_msgid(idstring="outbox", domain=domain),
+                message_id=message_id or make_msgid(idstring="outbox", domain=mail_domain()),
+                headers=extra,
                 created_at=now,
                 next_attempt_at=now,
             )
@@ -186,7 +190,7 @@ def _email(message: OutboxMessage) -> EmailMultiAlternatives:
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=list(message.to),
-        headers={"Message-ID": message.message_id},
+        headers={"Message-ID": message.message_id, **(message.headers or {})},
     )
     if message.html_body:
         email.attach_alternative(message.html_body, "text/html")

@@ -68,6 +68,7 @@ def test_admin_adds_a_person_who_sets_a_password_and_signs_in(
         "Credit notes",
         "Invoices",
         "Statements",
+        "SLA report",
     ]
 
 

@@ -105,7 +105,7 @@ def test_queue_says_so_when_nothing_waits(am, contract):
 def test_account_manager_home_and_navigation_link_to_the_queue(am, contract):
     response = am.get(reverse("am-home"))
     assert f'href="{reverse("am-credits")}"' in _text(response)
-    assert nav_labels(response) == ["Customers", "Credits", "Invoices", "Statements"]
+    assert nav_labels(response) == ["Customers", "Credits", "Invoices", "Statements", "SLA report"]
 
 
 def test_account_manager_approves_from_the_page(am, manager, credit):
@@ -251,6 +251,7 @@ def test_customer_credits_page_has_a_helpful_empty_state(client, customer_user):
         "Credit notes",
         "Invoices",
         "Statements",
+        "SLA report",
     ]
 
 

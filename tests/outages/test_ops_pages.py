@@ -371,7 +371,7 @@ def test_who_may_read_contract_availability(client, request, acme, role, status)
 
 def test_the_contracts_index_links_each_contract_and_searches(ops, acme, globex):
     response = ops.get(reverse("ops-contracts"))
-    assert nav_labels(response) == ["Outages", "Availability", "Statements"]
+    assert nav_labels(response) == ["Outages", "Availability", "Statements", "SLA report"]
     html = _text(response)
     for contract in (acme.contracts.get(), globex.contracts.get()):
         assert reverse("ops-contract-availability", args=[contract.pk]) in html

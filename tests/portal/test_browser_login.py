@@ -91,7 +91,9 @@ def test_customer_admin_adds_a_person_in_the_browser(page, live_server, demo_dat
     page.get_by_label("E-mail address").fill("linus@northwind.test")
     page.get_by_label("Role").select_option("admin")
     page.get_by_role("button", name="Add and send invitation").click()
-    expect(page.get_by_role("status")).to_contain_text("We e-mailed linus@northwind.test an invitation")
+    expect(page.get_by_role("status")).to_contain_text(
+        "We e-mailed linus@northwind.test an invitation"
+    )
     row = page.get_by_role("row", name="Linus Torvalds")
     expect(row).to_contain_text("Invited")
     row.get_by_role("link", name="Manage").click()

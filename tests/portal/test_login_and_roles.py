@@ -29,7 +29,15 @@ ROLE_HOMES = {
     "admin_user": ("/backoffice/", "Back office"),
 }
 NAV = {
-    "customer_user": ["Home", "Tickets", "Credits", "Credit notes", "Invoices", "Statements"],
+    "customer_user": [
+        "Home",
+        "Tickets",
+        "Credits",
+        "Credit notes",
+        "Invoices",
+        "Statements",
+        "SLA report",
+    ],
     "customer_admin": [
         "Home",
         "Tickets",
@@ -37,11 +45,12 @@ NAV = {
         "Credit notes",
         "Invoices",
         "Statements",
+        "SLA report",
         "People",
     ],
-    "agent": ["Queue"],
-    "operations": ["Outages", "Availability", "Statements"],
-    "account_manager": ["Customers", "Credits", "Invoices", "Statements"],
+    "agent": ["Queue", "SLA report"],
+    "operations": ["Outages", "Availability", "Statements", "SLA report"],
+    "account_manager": ["Customers", "Credits", "Invoices", "Statements", "SLA report"],
     "admin_user": [
         "Back office",
         "Audit log",
@@ -52,6 +61,7 @@ NAV = {
         "Credits",
         "Invoices",
         "Statements",
+        "SLA report",
         "Admin site",
     ],
 }
@@ -113,6 +123,7 @@ def test_staff_with_two_roles_see_both_pages(client):
         "Outages",
         "Availability",
         "Statements",
+        "SLA report",
     ]
 
 

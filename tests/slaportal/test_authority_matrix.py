@@ -62,12 +62,25 @@ MONEY_ACT = obj(
 CREDIT_DECISION = obj(roles(account_manager=OK), roles(account_manager=HIDDEN))
 
 HIDDEN_FROM_OTHER_STAFF = {"operations": HIDDEN, "account_manager": HIDDEN}
+# Account managers read their own customers' tickets (escalations link them there) and
+# change nothing; another customer's ticket is hidden from them as from operations.
 TICKET_READ = obj(
-    {**CUSTOMERS_OWN, "agent": OK, "admin": OK, **HIDDEN_FROM_OTHER_STAFF},
+    {**CUSTOMERS_OWN, "agent": OK, "admin": OK, **HIDDEN_FROM_OTHER_STAFF, "account_manager": OK},
+    {**CUSTOMERS_HIDDEN, "agent": OK, "admin": OK, **HIDDEN_FROM_OTHER_STAFF},
+)
+TICKET_WRITE = obj(
+    {**CUSTOMERS_OWN, "agent": OK, "admin": OK, **HIDDEN_FROM_OTHER_STAFF, "account_manager": NO},
     {**CUSTOMERS_HIDDEN, "agent": OK, "admin": OK, **HIDDEN_FROM_OTHER_STAFF},
 )
 TICKET_WORK = obj(
-    {"customer": NO, "customer_admin": NO, "agent": OK, "admin": OK, **HIDDEN_FROM_OTHER_STAFF},
+    {
+        "customer": NO,
+        "customer_admin": NO,
+        "agent": OK,
+        "admin": OK,
+        **HIDDEN_FROM_OTHER_STAFF,
+        "account_manager": NO,
+    },
     {**CUSTOMERS_HIDDEN, "agent": OK, "admin": OK, **HIDDEN_FROM_OTHER_STAFF},
 )
 
@@ -156,16 +169,19 @@ RULES: dict[str, object] = {
         roles(operations=OK, account_manager=OK, admin=OK),
     ),
     "statement_runs_retry_create": obj(roles(account_manager=OK, admin=OK), roles(admin=OK)),
-    # Tickets: customers their own; agents (and administrators) work every ticket; other
-    # staff reach none (the desk is the agents'), so a ticket is hidden from them.
+    # Tickets: customers their own; agents (and administrators) work every ticket;
+    # account managers read their own customers'; operations reach none.
     "tickets_list": every(OK),
+    # The SLA attainment report: customers their organisation's figures, account managers
+    # their customers', other staff every customer's (the rows differ, not the answer).
+    "reports_attainment_retrieve": every(OK),
     "tickets_retrieve": TICKET_READ,
     "tickets_create": every(OK),
     # A customer's person may mark their ticket resolved (the body sent here).
-    "tickets_partial_update": TICKET_READ,
+    "tickets_partial_update": TICKET_WRITE,
     "tickets_attachments_retrieve": TICKET_READ,
     "tickets_messages_list": TICKET_READ,
-    "tickets_messages_create": TICKET_READ,
+    "tickets_messages_create": TICKET_WRITE,
     "tickets_reclassify_create": TICKET_WORK,
     "tickets_take_create": TICKET_WORK,
 }

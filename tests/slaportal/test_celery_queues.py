@@ -25,6 +25,7 @@ STATEMENT_TASKS = [
 ]
 DEFAULT_TASKS = [
     "tickets.tasks.escalate_tickets",
+    "tickets.tasks.fetch_email",
     "outbox.tasks.outbox_send",
     "outbox.tasks.outbox_flush",
     "outbox.tasks.webhook_send",

@@ -22,9 +22,9 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 
 from slaportal import keyset
 from tests.support.factories import CustomerFactory, CustomerUserFactory, StaffFactory
-from tickets.forms import QueueFilterForm
 from tickets.models import TicketMessage
-from tickets.selectors import customer_tickets
+from tickets.queue_forms import QueueFilterForm
+from tickets.selectors import DESK_SORTS, customer_tickets
 from tickets.views.desk import _queue
 
 PAGE = 51  # a page of 50 and one more, as the pagination reads it
@@ -176,6 +176,24 @@ def test_the_desk_queue_reads_an_index_in_order(status, extra, priced_out):
     form = QueueFilterForm({"status": status, **extra})
     queryset = form.apply(_queue(agent, form.statuses()), user=agent)
     assert _sorts(queryset) == []
+
+
+@pytest.mark.parametrize("status", DESK_STATUSES)
+@pytest.mark.parametrize("sort", sorted(DESK_SORTS))
+@pytest.mark.parametrize("extra", [{}, {"severity": "1"}, {"customer": "1"}])
+def test_each_desk_sort_reads_an_index_in_order(sort, status, extra, priced_out):
+    """The column headers' orders (tickets.selectors.desk_queue). By customer: customers
+    in name order, each one's tickets from its queue or list index, sorted within the
+    customer only (as the contract list)."""
+    agent = StaffFactory(role="agent")
+    CustomerFactory(name="Acme Logistics")
+    form = QueueFilterForm({"status": status, "sort": "" if sort == "due" else sort, **extra})
+    assert form.is_valid(), form.errors
+    queryset = form.apply(_queue(agent, form.statuses(), form.sort_key()), user=agent)
+    if sort == "customer":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_incremental_sort = on")
+    assert _sorts(queryset, within_groups=sort == "customer") == []
 
 
 def test_the_desk_queue_filters_the_status_once(db):

@@ -64,6 +64,13 @@ CUSTOMER_ADMINS = roles(customer_admin=OK)
 PEOPLE = obj(CUSTOMER_ADMINS, roles(customer_admin=HIDDEN))
 # The desk is the agents' (and administrators'): every customer's ticket, nobody else.
 DESK = roles(agent=OK, admin=OK)
+# The SLA attainment report: every staff role (an account manager's page shows only the
+# customers they manage); no customer's object in its path.
+SLA_REPORT = roles(agent=OK, operations=OK, account_manager=OK, admin=OK)
+# A ticket's desk page and files: account managers read their own customers' tickets.
+DESK_READ = obj(
+    roles(agent=OK, admin=OK, account_manager=OK), roles(agent=OK, admin=OK, account_manager=HIDDEN)
+)
 # Outages are operations' (and administrators').
 OPS = roles(operations=OK, admin=OK)
 # A contract's availability: every staff role reads every contract's, as the API does.
@@ -115,17 +122,28 @@ RULES: dict[str, Rule] = {
     "portal-ticket": get(CUSTOMER_OBJECT),
     "portal-ticket-reply": post(CUSTOMER_OBJECT, {"body": REASON}),
     "portal-ticket-status": post(CUSTOMER_OBJECT, {"status": "resolved"}),
+    "portal-ticket-watchers": post(CUSTOMER_OBJECT, {"person": "0"}),
+    # Anyone's own time zone and e-mail choices.
+    "profile": get(SIGNED_IN),
+    # The customer's SLA terms and the SLA attainment report (with its downloads).
+    "portal-sla": get(CUSTOMERS),
+    "portal-attainment": get(CUSTOMERS),
+    "portal-attainment-csv": get(CUSTOMERS),
+    "portal-attainment-xlsx": get(CUSTOMERS),
+    "staff-attainment": get(SLA_REPORT),
+    "staff-attainment-csv": get(SLA_REPORT),
+    "staff-attainment-xlsx": get(SLA_REPORT),
     "portal-ticket-file": get(CUSTOMER_OBJECT),
     # The support desk.
     "desk-home": get(DESK),
     "desk-ticket-new": get(DESK),
-    "desk-ticket": get(DESK),
+    "desk-ticket": get(DESK_READ),
     "desk-ticket-reply": post(DESK, {"body": REASON, "kind": "internal"}),
     "desk-ticket-take": post(DESK),
     "desk-ticket-assign": post(DESK),
     "desk-ticket-status": post(DESK),
     "desk-ticket-reclassify": post(DESK, {"severity": "2", "reason": REASON}),
-    "desk-ticket-file": get(DESK),
+    "desk-ticket-file": get(DESK_READ),
     # The customer admin's people.
     "portal-people": get(CUSTOMER_ADMINS),
     "portal-person-add": get(CUSTOMER_ADMINS),

@@ -10,6 +10,12 @@ from tickets.services.conversation import ticket_reply
 from tickets.services.escalations import tickets_escalate, tickets_refresh_breaches
 from tickets.services.filing import ticket_file, ticket_from_unregistered_sender, ticket_log
 from tickets.services.inbound import InboundOutcome, InboundRejected, ticket_ingest_email
+from tickets.services.watchers import (
+    ticket_watcher_add,
+    ticket_watcher_remove,
+    watcher_candidates,
+    watchers_from_cc,
+)
 from tickets.services.workflow import (
     ticket_assign,
     ticket_reclassify,
@@ -29,6 +35,10 @@ __all__ = [
     "ticket_reply",
     "ticket_set_status",
     "ticket_take",
+    "ticket_watcher_add",
+    "ticket_watcher_remove",
+    "watcher_candidates",
+    "watchers_from_cc",
     "tickets_escalate",
     "tickets_refresh_breaches",
 ]

@@ -11,7 +11,7 @@ from django.core.files.base import File
 from contracts.models import User
 from tickets.attachments import check_uploads, store_uploads
 from tickets.models import Channel, Ticket, TicketMessage
-from tickets.notifications import notify_public_reply
+from tickets.notifications import notify_customer_reply, notify_public_reply
 from tickets.selectors import is_support_staff
 from tickets.services._common import (
     atomic_with_files,
@@ -95,6 +95,8 @@ def ticket_reply(
         elif not staff and ticket.status == Ticket.Status.WAITING:
             # The customer answered: the wait is over and the clocks run again.
             change_status(ticket, Ticket.Status.OPEN, actor=actor, now=now, notify=False)
+        if not staff:
+            notify_customer_reply(message)
     return message
 
 

@@ -16,6 +16,7 @@ from contracts.models import Contract, Customer, Service, User
 from slaportal.months import local_date
 from tickets.attachments import check_uploads, store_uploads
 from tickets.models import Channel, Ticket, TicketEvent
+from tickets.notifications import notify_filed
 from tickets.selectors import active_contract
 from tickets.services._common import (
     atomic_with_files,
@@ -27,6 +28,7 @@ from tickets.services._common import (
     require_support_staff,
     sync_clocks,
 )
+from tickets.services.intake import clean_key, earlier_filing, filed_once
 
 UNREGISTERED_DEFAULT_SEVERITY = 4
 
@@ -64,8 +66,11 @@ def _create(
     attachments: Sequence[File],
     actor: User | None,
     now: datetime,
+    origin: str = "",
 ) -> Ticket:
-    """Write a checked ticket with its clocks, its 'created' event and its files."""
+    """Write a checked ticket with its clocks, its 'created' event and its files; queue
+    the requester's receipt and the desk's alert (``origin``: the Message-ID of the
+    customer's e-mail that opened it, which the receipt answers)."""
     uploads, upload_errors = check_uploads(attachments)
     if upload_errors:  # the callers checked already; a direct caller may not have
         raise ValidationError({"attachments": upload_errors})
@@ -75,6 +80,7 @@ def _create(
         ticket.save()
         record_event(ticket, TicketEvent.Kind.CREATED, actor=actor, now=now)
         store_uploads(uploads, ticket=ticket, message=None, actor=actor, now=now, stored=stored)
+        notify_filed(ticket, origin=origin)
     return ticket
 
 
@@ -88,6 +94,8 @@ def ticket_file(
     attachments: Sequence[File] = (),
     channel: str = Channel.PORTAL,
     now: datetime | None = None,
+    origin: str = "",
+    idempotency_key: str = "",
 ) -> Ticket:
     """A customer person files a ticket (portal, or e-mail from a registered address).
 
@@ -103,6 +111,10 @@ def ticket_file(
     customer = actor.customer
     if not customer.is_active or not actor.is_active:
         raise PermissionDenied("This organisation's access to support is suspended.")
+    key = clean_key(idempotency_key)
+    earlier = earlier_filing(actor, key)
+    if earlier is not None:
+        return earlier
     errors: dict[str, list[str]] = {}
     subject, description = clean_text(subject), clean_text(description)
     _common_checks(subject, description, errors)
@@ -117,22 +129,24 @@ def ticket_file(
         errors["attachments"] = upload_errors
     if errors:
         raise ValidationError(errors)
-    return _create(
-        fields={
-            "customer": customer,
-            "contract": contract,
-            "service": service,
-            "subject": subject,
-            "description": description,
-            "severity": level,
-            "channel": channel,
-            "received_at": now,
-            "created_by": actor,
-            "requester": actor,
-        },
-        attachments=attachments,
-        actor=actor,
-        now=now,
+    fields = {
+        "customer": customer,
+        "contract": contract,
+        "service": service,
+        "subject": subject,
+        "description": description,
+        "severity": level,
+        "channel": channel,
+        "received_at": now,
+        "created_by": actor,
+        "requester": actor,
+    }
+    return filed_once(
+        actor,
+        key,
+        lambda: _create(
+            fields=fields, attachments=attachments, actor=actor, now=now, origin=origin
+        ),
     )
 
 
@@ -155,6 +169,37 @@ def _email_address(value: str, field: str, errors: dict[str, list[str]]) -> str:
     return address
 
 
+def _caller_rule(
+    customer: Customer | None,
+    contract: Contract | None,
+    requester: User | None,
+    sender_email: str,
+    level: int | None,
+    errors: dict[str, list[str]],
+) -> tuple[User | None, int | None, bool]:
+    """(requester, severity, unregistered) of a logged call or e-mail, as the SLA rules.
+
+    A registered person of ``customer`` (the requester, or the active person whose
+    address the agent gave as the caller's) files at the severity the agent chose. Anyone
+    else is an unregistered caller: the policy's unregistered-sender severity (4 without
+    one) and the flag, as ``ticket_from_unregistered_sender`` gives mail from an unknown
+    address; staff may reclassify it later. Their address is where the e-mails go, so
+    it is needed.
+    """
+    if requester is None and customer is not None and sender_email:
+        requester = customer.members.filter(is_active=True, email__iexact=sender_email).first()
+    if requester is not None or customer is None:
+        if level is None:
+            errors["severity"] = ["Choose a severity from 1 to 4."]
+        return requester, level, False
+    if not sender_email and "sender_email" not in errors:
+        errors["sender_email"] = [
+            "Give the caller's e-mail: they are not a registered person of the customer."
+        ]
+    policy_level = contract.policy.unregistered_sender_severity if contract else None
+    return None, policy_level or UNREGISTERED_DEFAULT_SEVERITY, True
+
+
 def ticket_log(
     *,
     actor: User,
@@ -174,16 +219,15 @@ def ticket_log(
     (the clocks start then, not when it was typed in; it cannot be in the future).
 
     ``requester`` is the customer person it is for (they get the notifications);
-    without one, ``sender_email`` is where notifications go.
+    without one, ``sender_email`` is where notifications go. A caller who is not a
+    registered person of ``customer`` gets the SLA's unregistered-sender severity and
+    flag (``_caller_rule``), as mail from an unknown address does.
     """
     now = now_or(now)
     require_support_staff(actor, "log tickets")
     errors: dict[str, list[str]] = {}
     subject, description = clean_text(subject), clean_text(description)
     _common_checks(subject, description, errors)
-    level = parse_severity(severity)
-    if level is None:
-        errors["severity"] = ["Choose a severity from 1 to 4."]
     if channel not in (Channel.PHONE, Channel.EMAIL):
         errors["channel"] = ["Log a ticket received by phone or by e-mail."]
     _received_at(received_at, now, errors)
@@ -196,6 +240,9 @@ def ticket_log(
             errors["requester"] = [f"{requester} is not a person of {customer}."]
         on = received_at if "received_at" not in errors else now
         contract = _contract_for(customer, service, on, errors, required=True)
+    requester, level, unregistered = _caller_rule(
+        customer, contract, requester, sender_email, parse_severity(severity), errors
+    )
     _, upload_errors = check_uploads(attachments)
     if upload_errors:
         errors["attachments"] = upload_errors
@@ -214,6 +261,7 @@ def ticket_log(
             "created_by": actor,
             "requester": requester,
             "sender_email": sender_email,
+            "unregistered_sender": unregistered,
         },
         attachments=attachments,
         actor=actor,
@@ -232,6 +280,7 @@ def ticket_from_unregistered_sender(
     channel: str = Channel.EMAIL,
     attachments: Sequence[File] = (),
     now: datetime | None = None,
+    origin: str = "",
 ) -> Ticket:
     """An issue from someone who is not a registered user (inbound e-mail).
 
@@ -279,4 +328,5 @@ def ticket_from_unregistered_sender(
         attachments=attachments,
         actor=None,
         now=now,
+        origin=origin,
     )

@@ -10,6 +10,12 @@ with a ticket reference (``T-000123``) is a reply, if the sender may post on tha
 from); any other reference is refused with one message, so a bounce never tells which
 tickets exist.
 
+A reply keeps what the sender wrote above the thread their e-mail quotes (Outlook's
+"From: … Sent: …" block, "On … wrote:" and their French, German, Spanish… forms, which
+``tickets.mailreading.reply_text`` finds with mail-parser-reply); the whole text is kept
+beside it, for the agents only, as the message's ``original_text``. A reply that is all
+quote has no text of its own.
+
 Anyone can write an agent's address in From. A reply from a staff address is the
 support team's (public, the first response) only when our own mail server vouches for
 it: an ``Authentication-Results`` header of ``INBOUND_TRUSTED_RELAY`` with DKIM or SPF
@@ -49,15 +55,17 @@ from tickets.mailreading import (
     ParsedMail,
     one_line,
     parse_mail,
+    reply_text,
     severity_and_subject,
-    without_quoted_tail,
 )
+from tickets.mailthread import ticket_pk_from_thread
 from tickets.models import Attachment, Channel, InboundEmail, Ticket, TicketMessage
 from tickets.models.tickets import ticket_pk_from_reference
 from tickets.selectors import is_support_staff
 from tickets.services._common import SUBJECT_MAX, atomic_with_files, locked, now_or
 from tickets.services.conversation import CLOSED_MESSAGE, ticket_reply
 from tickets.services.filing import ticket_file, ticket_from_unregistered_sender
+from tickets.services.watchers import watchers_from_cc
 
 log = logging.getLogger("tickets.inbound")
 
@@ -140,7 +148,12 @@ def vouched_staff_mail(mail: ParsedMail) -> bool:
 
 
 def _unverified_reply(
-    ticket: Ticket, mail: ParsedMail, body: str, files: list[SimpleUploadedFile], now: datetime
+    ticket: Ticket,
+    mail: ParsedMail,
+    body: str,
+    original_text: str,
+    files: list[SimpleUploadedFile],
+    now: datetime,
 ) -> TicketMessage:
     """A reply From a staff address our mail server did not vouch for: kept, on the
     customer's side of the thread and marked, so the agents see it, but it does not
@@ -160,6 +173,7 @@ def _unverified_reply(
             from_staff=False,
             sender_unverified=True,
             body=body,
+            original_text=original_text,
             public=True,
             channel=Channel.EMAIL,
             created_at=now,
@@ -181,13 +195,15 @@ def _reply(mail: ParsedMail, pk: int, person: User | None, now: datetime) -> Inb
     if not allowed:
         raise _no_such_ticket(reference, mail.sender)
     files, left_out = _checked_files(mail.files)
-    body = without_quoted_tail(mail.body) or ("(Files sent by e-mail.)" if files else "")
+    text = reply_text(mail.body)
+    original_text = mail.body if text != mail.body else ""
+    body = text or ("(Files sent by e-mail.)" if files else "")
     if not body:
         raise InboundRejected(f"The reply to {reference} has no text.")
     body = _with_notes(body, left_out)
     detail = f"reply on {reference} from {mail.sender}"
     if staff and not vouched_staff_mail(mail):
-        reply = _unverified_reply(ticket, mail, body, files, now)
+        reply = _unverified_reply(ticket, mail, body, original_text, files, now)
         detail += " (staff sender not verified: kept as a customer-side message)"
         log.warning("inbound mail %s: %s", mail.message_id or "(no Message-ID)", detail)
     else:
@@ -200,6 +216,9 @@ def _reply(mail: ParsedMail, pk: int, person: User | None, now: datetime) -> Inb
             sender_email=mail.sender if person is None else "",
             now=now,
         )
+        if original_text:  # ticket_reply takes what every channel has; this is mail's alone
+            TicketMessage.objects.filter(pk=reply.pk).update(original_text=original_text)
+            reply.original_text = original_text
     return InboundOutcome("replied", detail, ticket, reply, tuple(left_out))
 
 
@@ -216,11 +235,16 @@ def _new_ticket(mail: ParsedMail, person: User | None, now: datetime) -> Inbound
     common = {"subject": subject, "description": description, "attachments": files, "now": now}
     if person is None:
         ticket = ticket_from_unregistered_sender(
-            sender_email=mail.sender, channel=Channel.EMAIL, **common
+            sender_email=mail.sender, channel=Channel.EMAIL, origin=mail.message_id, **common
         )
     else:
         ticket = ticket_file(
-            actor=person, service=None, severity=severity, channel=Channel.EMAIL, **common
+            actor=person,
+            service=None,
+            severity=severity,
+            channel=Channel.EMAIL,
+            origin=mail.message_id,
+            **common,
         )
     detail = f"created {ticket.reference} (severity {ticket.severity}) from {mail.sender}"
     if ticket.unregistered_sender:
@@ -269,6 +293,8 @@ def _take_in(mail: ParsedMail, now: datetime) -> InboundOutcome:
         )
         person = registered_sender(mail.sender)
         pk = ticket_pk_from_reference(mail.subject)
+        if pk is None:  # a reply to one of our e-mails whose subject lost the reference
+            pk = ticket_pk_from_thread(mail.thread_ids)
         if pk is not None:
             outcome = _reply(mail, pk, person, now)
         else:
@@ -278,6 +304,7 @@ def _take_in(mail: ParsedMail, now: datetime) -> InboundOutcome:
         stored.extend(files.values_list("file", flat=True))
         claim.ticket, claim.reply = outcome.ticket, outcome.reply
         claim.save(update_fields=["ticket", "reply"])
+        watchers_from_cc(outcome.ticket, mail.cc)
     return outcome
 
 

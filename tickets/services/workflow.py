@@ -12,7 +12,7 @@ from django.db import transaction
 from audit.services import audit_record
 from contracts.models import User
 from tickets.models import Ticket, TicketEvent, TicketPause
-from tickets.notifications import notify_status_change
+from tickets.notifications import notify_reclassified, notify_status_change
 from tickets.selectors import is_support_staff
 from tickets.services._common import (
     clean_text,
@@ -143,7 +143,7 @@ def ticket_reclassify(
         old = ticket.severity
         ticket.severity = level
         save_clocks(ticket, now=now, extra=("severity",))
-        record_event(
+        event = record_event(
             ticket,
             TicketEvent.Kind.RECLASSIFIED,
             actor=actor,
@@ -159,6 +159,7 @@ def ticket_reclassify(
             changes={"severity": {"before": old, "after": level}},
             reason=reason,
         )
+        notify_reclassified(event)
     return ticket
 
 

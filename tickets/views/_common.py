@@ -20,6 +20,7 @@ from tickets.clocks import Clock, SupportTerms, Target
 from tickets.models import Attachment, Ticket
 from tickets.selectors import (
     ClockStates,
+    is_support_staff,
     messages_visible_to,
     support_calendar_of,
     support_terms_for,
@@ -208,6 +209,8 @@ class Entry:
     sender_unverified: bool = False
     opening: bool = False
     channel: str = ""
+    # The whole e-mail a reply was cut from (quoted thread included): staff only.
+    original_text: str = ""
 
 
 def _person(user: User | None, fallback: str = "") -> str:
@@ -232,6 +235,7 @@ def thread(ticket: Ticket, user: User) -> list[Entry]:
         channel=ticket.get_channel_display(),
     )
     entries = [opening]
+    staff = is_support_staff(user)
     for message in messages_visible_to(ticket, user):
         entries.append(
             Entry(
@@ -242,6 +246,7 @@ def thread(ticket: Ticket, user: User) -> list[Entry]:
                 public=message.public,
                 from_staff=message.from_staff,
                 sender_unverified=message.sender_unverified,
+                original_text=message.original_text if staff else "",
                 channel=message.get_channel_display(),
             )
         )

@@ -1,7 +1,8 @@
-"""The support desk (``/desk/``): the queue ordered by the nearest open deadline, a
-ticket's page with the whole thread (internal notes included), take and assign, public
-reply or internal note, status, reclassification with its reason and the history, and
-logging a ticket that came by phone or e-mail.
+"""The support desk (``/desk/``): the queue (nearest open deadline first, or sorted by a
+column; searched; the agent's own saved filters), a ticket's page with the whole thread
+(internal notes included), take and assign, public reply or internal note, status,
+reclassification with its reason and the history, and logging a ticket that came by
+phone or e-mail (a caller who is not a registered person gets the SLA's severity).
 
 Support agents and administrators only (``role_required``), as ``tickets.selectors``
 rules: anyone else gets a 403. Times are in the agent's own zone (``User.time_zone``).
@@ -16,9 +17,11 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import F, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -32,37 +35,88 @@ from tickets.forms import (
     AssignForm,
     DeskReplyForm,
     LogTicketForm,
-    QueueFilterForm,
     ReclassifyForm,
     StatusForm,
     files_of,
 )
-from tickets.models import Ticket, TicketEvent
-from tickets.selectors import agent_queue, severity_options, support_staff, tickets_visible_to
+from tickets.models import SavedFilter, Ticket, TicketEvent
+from tickets.queue_forms import QueueFilterForm, SavedFilterForm
+from tickets.selectors import (
+    DESK_SORTS,
+    desk_queue,
+    is_support_staff,
+    severity_options,
+    support_staff,
+    tickets_visible_to,
+)
 from tickets.views._common import clock_panels, rows, serve_attachment, status_badge, thread
 
 desk_pages = role_required(roles.AGENT)
+# A ticket's page and files: account managers read their own customers' (the selector).
+desk_reading = role_required(roles.AGENT, roles.ACCOUNT_MANAGER)
 STATUS_LABELS = dict(Ticket.Status.choices)
 
 
-def _queue(user: User, statuses: tuple[str, ...] | None) -> QuerySet[Ticket]:
-    """Open tickets come from the queue selector (nearest deadline first); resolved or
-    closed ones newest first; any status: the open ones by deadline, then the rest (no
-    deadline runs on them) newest first. Each order has its index (``Ticket.Meta``)."""
-    if statuses is not None and set(statuses) <= set(Ticket.OPEN_STATUSES):
-        return agent_queue(statuses)
-    tickets = tickets_visible_to(user).select_related("customer", "service", "assignee")
-    if statuses is not None:
-        return tickets.filter(status__in=statuses).order_by("-created_at", "-id")
-    return tickets.order_by(F("next_due_at").asc(nulls_last=True), "-created_at", "-id")
+def _queue(user: User, statuses: tuple[str, ...] | None, sort: str = "due") -> QuerySet[Ticket]:
+    """The desk's tickets of ``statuses`` in the order ``sort`` names; each order has its
+    index (``tickets.selectors.desk_queue``). Support staff see every ticket (the tenant
+    rule, ``tickets_visible_to``); anyone else, none."""
+    if not is_support_staff(user):
+        return Ticket.objects.none()
+    return desk_queue(statuses, sort)
 
 
-@desk_pages
-def queue(request: HttpRequest) -> HttpResponse:
+def _own_filter(request: HttpRequest, raw: str) -> SavedFilter:
+    """One of the agent's own saved filters: another agent's, or none, is a 404."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise Http404("No such saved filter.")
+    return get_object_or_404(SavedFilter.objects.filter(user=request.user), pk=int(raw))
+
+
+def _saved_filter_save(*, user: User, name: str, query: str) -> SavedFilter:
+    """Keep ``query`` under ``name`` for ``user``. (A write of the desk's own, kept beside
+    its one view; refused input raises ``ValidationError`` keyed by field, as the
+    services do.)"""
+    if not query:
+        raise ValidationError({"name": ["Search, filter or sort the queue first, then save it."]})
+    if len(query) > SavedFilter._meta.get_field("query").max_length:
+        raise ValidationError({"name": ["This search is too long to save."]})
+    taken = ValidationError({"name": [f"You already have a saved filter named “{name}”."]})
+    if SavedFilter.objects.filter(user=user, name__iexact=name).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            return SavedFilter.objects.create(
+                user=user, name=name, query=query, created_at=timezone.now()
+            )
+    except IntegrityError:  # the same name saved a moment ago, from another tab
+        raise taken from None
+
+
+def _sort_links(query: str) -> dict[str, str]:
+    """Each sort's query string: this search and these filters, from the first page."""
+    links = {}
+    for key in DESK_SORTS:
+        ordered = QueryDict(query, mutable=True)
+        ordered.pop("sort", None)
+        if key != "due":
+            ordered["sort"] = key
+        links[key] = ordered.urlencode()
+    return links
+
+
+def _render_queue(request: HttpRequest, save_form: SavedFilterForm) -> HttpResponse:
     filters = QueueFilterForm(request.GET)
-    tickets = filters.apply(_queue(request.user, filters.statuses()), user=request.user)
+    sort = filters.sort_key()
+    tickets = filters.apply(_queue(request.user, filters.statuses(), sort), user=request.user)
     # By position (?after=, ?before=): page 4,000 of every ticket reads what page 1 does.
     page = keyset_paginate(request, tickets)
+    query = QueueFilterForm.query_of(request.GET)
+    # A search of the open tickets (the default) that finds none: offer every status.
+    everywhere = None
+    if filters.is_valid() and filters.cleaned_data["q"] and not filters.cleaned_data["status"]:
+        everywhere = QueryDict(query, mutable=True)
+        everywhere["status"] = "all"
     return render_zoned(
         request,
         "desk/home.html",
@@ -71,8 +125,46 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows(page.rows, timezone.now(), with_due=False),
             "open_only": filters.statuses() == tuple(Ticket.OPEN_STATUSES),
+            "sort": sort,
+            "sort_label": DESK_SORTS[sort],
+            "sort_links": _sort_links(query),
+            "query": query,
+            "saved_filters": SavedFilter.objects.filter(user=request.user),
+            "save_form": save_form,
+            "any_status_query": everywhere.urlencode() if everywhere else "",
         },
     )
+
+
+def _back_to_queue(query: str) -> HttpResponse:
+    return redirect(f"{reverse('desk-home')}?{query}" if query else reverse("desk-home"))
+
+
+@desk_pages
+def queue(request: HttpRequest) -> HttpResponse:
+    """The queue; ``?saved=`` opens one of the agent's saved filters. A POST saves this
+    search under a name, or deletes a saved filter (``delete``)."""
+    query = QueueFilterForm.query_of(request.GET)
+    if request.method == "POST":
+        if "delete" in request.POST:
+            found = _own_filter(request, request.POST["delete"])
+            found.delete()
+            messages.success(request, f"Deleted the saved filter “{found.name}”.")
+            return _back_to_queue(query)
+        form = SavedFilterForm(request.POST)
+        if form.is_valid():
+            name = form.cleaned_data["name"]
+            try:
+                _saved_filter_save(user=request.user, name=name, query=query)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Saved this search as “{name}”.")
+                return _back_to_queue(query)
+        return _render_queue(request, form)
+    if "saved" in request.GET:
+        return _back_to_queue(_own_filter(request, request.GET["saved"]).query)
+    return _render_queue(request, SavedFilterForm())
 
 
 def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
@@ -131,6 +223,8 @@ def _render_detail(request: HttpRequest, ticket: Ticket, **bound: forms.Form) ->
         "status_form": StatusForm(ticket=ticket),
         "reclassify_form": ReclassifyForm(severity_options=options, current=ticket.severity),
         "can_take": ticket.assignee_id != request.user.pk,
+        # An account manager reads their customers' tickets (escalations link here).
+        "read_only": not is_support_staff(request.user),
         "closed": ticket.status == Ticket.Status.CLOSED,
         "files_dropped": bool(request.FILES),
         **bound,
@@ -138,7 +232,7 @@ def _render_detail(request: HttpRequest, ticket: Ticket, **bound: forms.Form) ->
     return render_zoned(request, "tickets/desk/detail.html", context)
 
 
-@desk_pages
+@desk_reading
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _render_detail(request, _ticket(request, ticket_id))
 
@@ -261,9 +355,19 @@ def ticket_log(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            return _done(
+            response = _done(
                 request, ticket, f"Ticket {ticket.reference} logged for {ticket.customer}."
             )
+            if ticket.unregistered_sender:
+                # The SLA's rule for a caller who is not a registered person of the
+                # customer (tickets.services.filing), whatever severity the agent chose.
+                messages.warning(
+                    request,
+                    f"The caller is not a registered person of {ticket.customer}, so the "
+                    f"SLA makes this Severity {ticket.severity} and marks the ticket "
+                    "unregistered. Reclassify it below if the SLA allows.",
+                )
+            return response
     return render_zoned(
         request,
         "tickets/desk/new.html",
@@ -271,6 +375,7 @@ def ticket_log(request: HttpRequest) -> HttpResponse:
     )
 
 
-@desk_pages
+@desk_reading
 def attachment_download(request: HttpRequest, ticket_id: int, attachment_id: int):
-    return serve_attachment(tickets_visible_to(request.user), ticket_id, attachment_id, staff=True)
+    staff = is_support_staff(request.user)  # an account manager: the customer's files only
+    return serve_attachment(tickets_visible_to(request.user), ticket_id, attachment_id, staff=staff)

@@ -7,6 +7,7 @@ another customer's ticket or attachment is a 404. Times are in ``User.time_zone`
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from contracts.forms import add_service_errors
-from contracts.models import Customer
+from contracts.models import Customer, User
 from slaportal.months import local_date
 from slaportal.pages import paginate, render_zoned
 from slaportal.permissions import customer_required
@@ -116,9 +117,11 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         services=context["services"],
         severity_options=context["severity_options"],
         severity_targets=context["severity_targets"],
+        initial={"form_token": secrets.token_urlsafe(24)},
     )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
+        token = data["form_token"]
         try:
             ticket = services.ticket_file(
                 actor=request.user,
@@ -127,15 +130,23 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 description=data["description"],
                 severity=data["severity"],
                 attachments=data["attachments"],
+                idempotency_key=f"form:{token}" if token else "",
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(
-                request,
-                f"Ticket {ticket.reference} filed. Its due times are below; we will e-mail "
-                "you when the support team replies.",
-            )
+            if getattr(ticket, "replayed", False):
+                messages.info(
+                    request,
+                    f"This form had already filed ticket {ticket.reference}: here it is. "
+                    "Nothing was filed twice.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"Ticket {ticket.reference} filed. Its due times are below; we will "
+                    "e-mail you when the support team replies.",
+                )
             return redirect("portal-ticket", ticket_id=ticket.pk)
     return render_zoned(
         request,
@@ -166,6 +177,10 @@ def _render_detail(
             "file_url": "portal-ticket-file",
             "can_resolve": ticket.status in Ticket.OPEN_STATUSES,
             "can_reopen": ticket.status == Ticket.Status.RESOLVED,
+            "watchers": ticket.watchers.order_by("first_name", "last_name", "username"),
+            "candidates": services.watcher_candidates(ticket)
+            if ticket.status != Ticket.Status.CLOSED
+            else [],
         },
     )
 
@@ -216,3 +231,34 @@ def ticket_status(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @customer_required
 def attachment_download(request: HttpRequest, ticket_id: int, attachment_id: int):
     return serve_attachment(tickets_visible_to(request.user), ticket_id, attachment_id, staff=False)
+
+
+@customer_required
+@require_POST
+def ticket_watchers(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Add a colleague (``person``) to the ticket, or remove one (``remove``)."""
+    ticket = _ticket(request, ticket_id)
+    colleagues = User.objects.filter(customer_id=request.user.customer_id)
+    removing = "remove" in request.POST
+    person = colleagues.filter(pk=_number(request.POST.get("remove" if removing else "person")))
+    person = person.first()
+    if person is None:
+        messages.error(request, "Choose a colleague from your organisation.")
+        return redirect("portal-ticket", ticket_id=ticket.pk)
+    try:
+        if removing:
+            services.ticket_watcher_remove(ticket=ticket, actor=request.user, person=person)
+        else:
+            services.ticket_watcher_add(ticket=ticket, actor=request.user, person=person)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        name = person.get_full_name() or person.email or person.get_username()
+        done = "no longer gets" if removing else "now gets"
+        messages.success(request, f"{name} {done} the replies on this ticket.")
+    return redirect("portal-ticket", ticket_id=ticket.pk)
+
+
+def _number(raw: str | None) -> int:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else 0
