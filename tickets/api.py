@@ -158,6 +158,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
                 received_at=data.get("received_at"),
                 requester=data.get("requester"),
                 sender_email=data["sender_email"],
+                idempotency_key=f"api:{key}" if key else "",
                 **common,
             )
         else:

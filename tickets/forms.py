@@ -329,3 +329,5 @@ class LogTicketForm(ZonedForm):
         label="Description", required=False, widget=forms.Textarea(attrs={"rows": 6})
     )
     attachments = MultipleFileField()
+    # One-time token of this form: submitting it again (Back, then Log) logs nothing new.
+    form_token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

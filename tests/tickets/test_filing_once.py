@@ -75,3 +75,28 @@ def test_an_api_retry_with_the_same_key_gets_the_first_ticket(
     )
     assert too_long.status_code == 400 and "Idempotency-Key" in too_long.json()
     assert Ticket.objects.count() == 1
+
+
+def test_the_desk_log_form_sent_twice_logs_one_ticket(
+    client, agent, customer, customer_user, ticket_service
+):
+    service = ticket_service
+    client.force_login(agent)
+    form = client.get(reverse("desk-ticket-new")).content.decode()
+    token = re.search(r'name="form_token" value="([^"]+)"', form)[1]
+    data = {
+        "form_token": token,
+        "customer": customer.name,
+        "service": service.pk,
+        "requester": customer_user.email,
+        "subject": "Called: publishing fails",
+        "description": "Phoned in at 9:50.",
+        "severity": "3",
+        "channel": "phone",
+        "received_at": "2026-06-08T09:50",
+    }
+    first = client.post(reverse("desk-ticket-new"), data)
+    again = client.post(reverse("desk-ticket-new"), data, follow=True)
+    assert first.status_code == 302, first.content.decode()[:3000]
+    assert Ticket.objects.count() == 1
+    assert "had already been logged by this form" in again.content.decode()

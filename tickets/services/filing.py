@@ -214,6 +214,7 @@ def ticket_log(
     sender_email: str = "",
     attachments: Sequence[File] = (),
     now: datetime | None = None,
+    idempotency_key: str = "",
 ) -> Ticket:
     """Support staff log a ticket that came by phone or e-mail, with when it was received
     (the clocks start then, not when it was typed in; it cannot be in the future).
@@ -225,6 +226,10 @@ def ticket_log(
     """
     now = now_or(now)
     require_support_staff(actor, "log tickets")
+    key = clean_key(idempotency_key)
+    earlier = earlier_filing(actor, key)
+    if earlier is not None:  # the same form or API call again: the ticket it logged
+        return earlier
     errors: dict[str, list[str]] = {}
     subject, description = clean_text(subject), clean_text(description)
     _common_checks(subject, description, errors)
@@ -248,24 +253,24 @@ def ticket_log(
         errors["attachments"] = upload_errors
     if errors:
         raise ValidationError(errors)
-    return _create(
-        fields={
-            "customer": customer,
-            "contract": contract,
-            "service": service,
-            "subject": subject,
-            "description": description,
-            "severity": level,
-            "channel": channel,
-            "received_at": received_at,
-            "created_by": actor,
-            "requester": requester,
-            "sender_email": sender_email,
-            "unregistered_sender": unregistered,
-        },
-        attachments=attachments,
-        actor=actor,
-        now=now,
+    fields = {
+        "customer": customer,
+        "contract": contract,
+        "service": service,
+        "subject": subject,
+        "description": description,
+        "severity": level,
+        "channel": channel,
+        "received_at": received_at,
+        "created_by": actor,
+        "requester": requester,
+        "sender_email": sender_email,
+        "unregistered_sender": unregistered,
+    }
+    return filed_once(
+        actor,
+        key,
+        lambda: _create(fields=fields, attachments=attachments, actor=actor, now=now),
     )
 
 

@@ -10,6 +10,7 @@ rules: anyone else gets a 403. Times are in the agent's own zone (``User.time_zo
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -346,17 +347,22 @@ def ticket_log(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         files_of(request.FILES) if request.method == "POST" else None,
         zone=zone,
-        initial={"received_at": now},
+        initial={"received_at": now, "form_token": secrets.token_urlsafe(24)},
     )
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
+        data = dict(form.cleaned_data)
+        token = data.pop("form_token", "")
         try:
-            ticket = services.ticket_log(actor=request.user, **data)
+            ticket = services.ticket_log(
+                actor=request.user, idempotency_key=f"form:{token}" if token else "", **data
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
+            replayed = getattr(ticket, "replayed", False)
+            done = "had already been logged by this form" if replayed else "logged"
             response = _done(
-                request, ticket, f"Ticket {ticket.reference} logged for {ticket.customer}."
+                request, ticket, f"Ticket {ticket.reference} {done} for {ticket.customer}."
             )
             if ticket.unregistered_sender:
                 # The SLA's rule for a caller who is not a registered person of the
