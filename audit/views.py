@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.utils import timezone
 
 from audit.forms import AuditFilterForm
 from audit.selectors import audit_entries
 from slaportal import roles
-from slaportal.pages import paginate
+from slaportal.pages import paginate, render_zoned, viewer_zone
 from slaportal.permissions import role_required
 
 PAGE_SIZE = 50
@@ -30,8 +30,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         actor_id=actor.pk if actor else None,
     )
     page, query = paginate(request, entries, PAGE_SIZE)
-    rows = [{"entry": entry, "changes": _changes(entry.changes)} for entry in page]
-    return render(
+    with timezone.override(viewer_zone(request)):  # times in the changes, as on the page
+        rows = [{"entry": entry, "changes": _changes(entry.changes)} for entry in page]
+    return render_zoned(
         request,
         "audit/entries.html",
         {"filters": filters, "page": page, "rows": rows, "query": query},
@@ -46,7 +47,8 @@ def _text(value: Any) -> str:
     if isinstance(value, str) and ISO_DATETIME.fullmatch(value):
         # Stored as ISO 8601 (DjangoJSONEncoder); shown like the rest of the page.
         moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-        return f"{moment:%-d %b %Y, %H:%M} UTC"
+        zone = timezone.get_current_timezone()
+        return f"{moment.astimezone(zone):%-d %b %Y, %H:%M} {zone.key}"
     return str(value)
 
 
