@@ -11,15 +11,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
 from contracts.forms import add_service_errors
-from contracts.models import User
-from contracts.validators import validate_time_zone
-from slaportal import roles
+from contracts.services.profiles import gets_desk_alerts, profile_update
 from slaportal.pages import render_zoned
 
 # Offered first: where the provider's staff and customers mostly are.
@@ -48,7 +45,6 @@ COMMON_ZONES = (
     "Pacific/Auckland",
 )
 # The desk's alerts go to support agents and administrators (the desk's people).
-DESK_ROLES = (roles.AGENT, roles.ADMIN)
 
 
 @cache
@@ -57,10 +53,6 @@ def zone_choices() -> list:
     typing the name's start)."""
     everything = sorted(z for z in available_timezones() if "/" in z and z not in COMMON_ZONES)
     return [("Common", [(z, z) for z in COMMON_ZONES]), ("All zones", [(z, z) for z in everything])]
-
-
-def gets_desk_alerts(user: User) -> bool:
-    return any(roles.has_role(user, role) for role in DESK_ROLES)
 
 
 class ProfileForm(forms.Form):
@@ -84,32 +76,6 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not desk_alerts:
             del self.fields["email_desk_alerts"]
-
-
-def profile_update(
-    *,
-    person: User,
-    time_zone: str,
-    email_ticket_updates: bool,
-    email_desk_alerts: bool | None = None,
-) -> User:
-    """Set a person's own zone and e-mail choices (``None``: the desk's alerts unchanged).
-    Refused input raises ``ValidationError`` keyed by field and saves nothing."""
-    try:
-        validate_time_zone(time_zone)
-    except ValidationError as exc:
-        raise ValidationError({"time_zone": exc.messages}) from exc
-    if email_desk_alerts is not None and not gets_desk_alerts(person):
-        raise ValidationError({"email_desk_alerts": ["Desk alerts are for support staff."]})
-    person.time_zone = time_zone
-    person.email_ticket_updates = email_ticket_updates
-    fields = ["time_zone", "email_ticket_updates"]
-    if email_desk_alerts is not None:
-        person.email_desk_alerts = email_desk_alerts
-        fields.append("email_desk_alerts")
-    with transaction.atomic():
-        person.save(update_fields=fields)
-    return person
 
 
 @login_required

@@ -36,9 +36,12 @@ from contracts.services.policies import (
     policy_terms_snapshot,
     policy_upsert,
 )
+from contracts.services.profiles import gets_desk_alerts, profile_update
 from contracts.services.schedules import CalendarSpec, calendar_snapshot, calendar_upsert
 
 __all__ = [
+    "gets_desk_alerts",
+    "profile_update",
     "CONTENT",
     "CONTRACT_CHANGEABLE",
     "CalendarSpec",

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from contracts.profile import profile_update
+from contracts.services import profile_update
 from tests.support.factories import ticket_contract
 from tickets.services import ticket_file
 

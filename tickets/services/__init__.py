@@ -10,6 +10,7 @@ from tickets.services.conversation import ticket_reply
 from tickets.services.escalations import tickets_escalate, tickets_refresh_breaches
 from tickets.services.filing import ticket_file, ticket_from_unregistered_sender, ticket_log
 from tickets.services.inbound import InboundOutcome, InboundRejected, ticket_ingest_email
+from tickets.services.saved_filters import saved_filter_delete, saved_filter_save
 from tickets.services.watchers import (
     ticket_watcher_add,
     ticket_watcher_remove,
@@ -24,6 +25,8 @@ from tickets.services.workflow import (
 )
 
 __all__ = [
+    "saved_filter_delete",
+    "saved_filter_save",
     "InboundOutcome",
     "InboundRejected",
     "ticket_assign",

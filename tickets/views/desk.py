@@ -18,7 +18,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
@@ -72,26 +71,6 @@ def _own_filter(request: HttpRequest, raw: str) -> SavedFilter:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise Http404("No such saved filter.")
     return get_object_or_404(SavedFilter.objects.filter(user=request.user), pk=int(raw))
-
-
-def _saved_filter_save(*, user: User, name: str, query: str) -> SavedFilter:
-    """Keep ``query`` under ``name`` for ``user``. (A write of the desk's own, kept beside
-    its one view; refused input raises ``ValidationError`` keyed by field, as the
-    services do.)"""
-    if not query:
-        raise ValidationError({"name": ["Search, filter or sort the queue first, then save it."]})
-    if len(query) > SavedFilter._meta.get_field("query").max_length:
-        raise ValidationError({"name": ["This search is too long to save."]})
-    taken = ValidationError({"name": [f"You already have a saved filter named “{name}”."]})
-    if SavedFilter.objects.filter(user=user, name__iexact=name).exists():
-        raise taken
-    try:
-        with transaction.atomic():
-            return SavedFilter.objects.create(
-                user=user, name=name, query=query, created_at=timezone.now()
-            )
-    except IntegrityError:  # the same name saved a moment ago, from another tab
-        raise taken from None
 
 
 def _sort_links(query: str) -> dict[str, str]:
@@ -149,14 +128,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "delete" in request.POST:
             found = _own_filter(request, request.POST["delete"])
-            found.delete()
+            services.saved_filter_delete(user=request.user, saved=found)
             messages.success(request, f"Deleted the saved filter “{found.name}”.")
             return _back_to_queue(query)
         form = SavedFilterForm(request.POST)
         if form.is_valid():
             name = form.cleaned_data["name"]
             try:
-                _saved_filter_save(user=request.user, name=name, query=query)
+                services.saved_filter_save(user=request.user, name=name, query=query)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
