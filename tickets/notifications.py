@@ -31,7 +31,7 @@ from django.utils import timezone
 from contracts.models import User
 from outbox.services import outbox_enqueue
 from slaportal import roles
-from tickets.mailthread import thread_headers
+from tickets.mailthread import message_id_for, thread_headers
 from tickets.models import Escalation, Ticket, TicketEvent, TicketMessage
 from tickets.selectors import support_terms_for
 
@@ -74,14 +74,17 @@ def _send(
     portal_url = settings.PORTAL_URL.rstrip("/")
     page = reverse("desk-ticket" if staff_page else "portal-ticket", args=[ticket.pk])
     context = {"ticket": ticket, "ticket_url": portal_url + page, **context}
+    # The thread's headers are the same for every recipient (read once); each message
+    # has its own Message-ID, the receipt's first one the thread's own.
+    thread_id, headers = thread_headers(ticket, first=first, origin=origin)
     sent, seen = 0, set()
     for recipient in recipients:
         address = _address(recipient)
         if not address or address.lower() in seen:
             continue
+        message_id = thread_id if first and not seen else message_id_for(ticket)
         seen.add(address.lower())
         subject, text, html = _render(kind, context, _zone(recipient, ticket))
-        message_id, headers = thread_headers(ticket, first=first, origin=origin)
         digest = hashlib.sha256(address.lower().encode()).hexdigest()[:16]
         _, created = outbox_enqueue(
             to=[address],
