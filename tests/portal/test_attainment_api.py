@@ -9,12 +9,10 @@ import time_machine
 
 from statements.services import statement_generate
 from tests.support.api_helpers import API, client_for
-from tests.support.attainment import JUNE, NOW, et, june_tickets, make_ticket
+from tests.support.attainment import JUNE, NOW, foreign_customer, june_tickets
 from tests.support.factories import (
-    CustomerFactory,
     CustomerUserFactory,
     StaffFactory,
-    catalog_contract,
 )
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +29,7 @@ def at_now():
 
 @pytest.fixture
 def foreign(catalog):
-    other = CustomerFactory(name="Foreign Co")
-    contract = catalog_contract(other, "balto-uptime", {"Balto Platform": "3000.00"})
-    make_ticket(contract, severity=1, received=et(2026, 6, 3, 9), responded=et(2026, 6, 3, 10))
-    return other
+    return foreign_customer()
 
 
 @pytest.fixture

@@ -13,9 +13,14 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from statements.services import statement_generate
-from tests.support.attainment import JUNE, NOW, et, june_tickets, make_ticket, page_table
+from tests.support.attainment import (
+    JUNE,
+    NOW,
+    foreign_customer,
+    june_tickets,
+    page_table,
+)
 from tests.support.factories import (
-    CustomerFactory,
     CustomerUserFactory,
     StaffFactory,
     catalog_contract,
@@ -36,10 +41,8 @@ def at_now():
 @pytest.fixture
 def foreign(catalog):
     """Another customer with a June ticket of their own, managed by someone else."""
-    other = CustomerFactory(name="Foreign Co")
+    other = foreign_customer()
     other.account_managers.add(StaffFactory(role="account_manager"))
-    contract = catalog_contract(other, "balto-uptime", {"Balto Platform": "3000.00"})
-    make_ticket(contract, severity=1, received=et(2026, 6, 3, 9), responded=et(2026, 6, 3, 10))
     return other
 
 

@@ -52,6 +52,16 @@ def make_ticket(
     return ticket
 
 
+def foreign_customer():
+    """Another customer with a June ticket of their own (severity 1, answered in an hour)."""
+    from tests.support.factories import CustomerFactory, catalog_contract
+
+    other = CustomerFactory(name="Foreign Co")
+    contract = catalog_contract(other, "balto-uptime", {"Balto Platform": "3000.00"})
+    make_ticket(contract, severity=1, received=et(2026, 6, 3, 9), responded=et(2026, 6, 3, 10))
+    return other
+
+
 def june_tickets(contract: Contract) -> dict[str, Ticket]:
     """June 2026 under the Heretto CCMS SLA (help desk 03:00–20:00 ET on weekdays, US
     federal holidays; severity 2: first response within 4 hours of support time;
