@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from contracts.models import Customer, DowntimeCategory, Service
 from outages.filters import affecting
-from outages.models import Outage
+from outages.models import Outage, Stage
+from outages.stages import stages_for
 from slaportal.months import check_year, local_midnight
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -74,6 +75,12 @@ class OutageForm(ZonedForm):
         label="Cause",
         choices=[("", "Choose a cause"), *DowntimeCategory.choices],
         help_text="Each contract's policy decides if it counts.",
+    )
+    impact = forms.ChoiceField(
+        label="Impact",
+        choices=[("", "From the cause"), *Outage.Impact.choices],
+        required=False,
+        help_text="What customers notice; the status page shows it.",
     )
     # One-line help on each, so the inputs of a row line up.
     started_at = LocalDateTimeField(
@@ -133,6 +140,8 @@ class OutageForm(ZonedForm):
         if data["scope"] != Outage.Scope.CUSTOMERS:
             data["customers"] = []
         data["customers"] = list(data["customers"])
+        if not data.get("impact"):
+            data.pop("impact", None)  # new: from the cause; a change: as it was
         return data
 
 
@@ -150,6 +159,19 @@ class UpdateForm(forms.Form):
         required=False,
         help_text="Leave unticked for a note only staff can read.",
     )
+    stage = forms.ChoiceField(
+        label="Stage",
+        choices=[("", "Unchanged"), *Stage.choices],
+        required=False,
+        help_text="Public updates only: investigating, identified, monitoring, resolved "
+        "(maintenance: scheduled, in progress, verifying, completed).",
+    )
+
+    def __init__(self, *args: Any, outage: Outage | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if outage is not None:
+            allowed = [(stage.value, stage.label) for stage in stages_for(outage)]
+            self.fields["stage"].choices = [("", "Unchanged"), *allowed]
 
 
 class CloseForm(ZonedForm):

@@ -15,6 +15,18 @@ class Outage(models.Model):
         ALL = "all", "Every customer of the service"
         CUSTOMERS = "customers", "Chosen customers only"
 
+    class Impact(models.TextChoices):
+        """How badly the service was hit, as customers saw it: apart from the cause
+        (``category``), which decides what counts under a policy."""
+
+        DEGRADED = "degraded", "Degraded performance"
+        PARTIAL = "partial_outage", "Partial outage"
+        MAJOR = "major_outage", "Major outage"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Recorded by operations"
+        ALERT = "alert", "Opened by a monitoring alert"
+
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="outages")
     started_at = models.DateTimeField(help_text="When the service became unavailable.")
     ended_at = models.DateTimeField(null=True, blank=True, help_text="Empty while ongoing.")
@@ -25,6 +37,15 @@ class Outage(models.Model):
         null=True, blank=True, help_text="When a maintenance window was announced."
     )
     category = models.CharField(max_length=30, choices=DowntimeCategory.choices)
+    impact = models.CharField(max_length=20, choices=Impact.choices, default=Impact.MAJOR)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    dismissed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Dismissed (a false alarm): it never counts anywhere."
+    )
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dismiss_reason = models.CharField(max_length=300, blank=True)
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
     customers = models.ManyToManyField(Customer, blank=True, related_name="outages")
     title = models.CharField(max_length=200)
@@ -42,6 +63,12 @@ class Outage(models.Model):
             models.Index(fields=["service", "started_at"]),
             # The outage lists, newest first (API and operations pages).
             models.Index(fields=["-started_at", "-id"], name="outage_newest_idx"),
+            # The unconfirmed outages at the top of /ops/: few, so a small partial index.
+            models.Index(
+                fields=["-started_at"],
+                name="outage_unconfirmed_idx",
+                condition=Q(source="alert", confirmed_at__isnull=True, dismissed_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -69,10 +96,38 @@ class Outage(models.Model):
                 name="outage_announced_only_maintenance",
                 violation_error_message="Only scheduled maintenance is announced in advance.",
             ),
+            models.CheckConstraint(
+                condition=Q(impact__in=["degraded", "partial_outage", "major_outage"]),
+                name="outage_known_impact",
+                violation_error_message="Unknown impact.",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["manual", "alert"]),
+                name="outage_known_source",
+                violation_error_message="Unknown outage source.",
+            ),
+            models.CheckConstraint(
+                condition=Q(dismissed_at__isnull=True) | ~Q(dismiss_reason=""),
+                name="outage_dismissed_with_reason",
+                violation_error_message="Say why the outage is dismissed.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.service}: {self.title}"
+
+    @property
+    def is_dismissed(self) -> bool:
+        return self.dismissed_at is not None
+
+    @property
+    def is_unconfirmed(self) -> bool:
+        """Opened by an alert and neither confirmed nor dismissed by operations yet."""
+        return (
+            self.source == self.Source.ALERT
+            and self.confirmed_at is None
+            and self.dismissed_at is None
+        )
 
     @property
     def is_ongoing(self) -> bool:
@@ -83,13 +138,33 @@ class Outage(models.Model):
         return self.category == DowntimeCategory.SCHEDULED_MAINTENANCE
 
 
+class Stage(models.TextChoices):
+    """Where an incident stands, given with every public update (Statuspage's words):
+    the first four for incidents, the last four for maintenance windows."""
+
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    VERIFYING = "verifying", "Verifying"
+    COMPLETED = "completed", "Completed"
+
+
+INCIDENT_STAGES = (Stage.INVESTIGATING, Stage.IDENTIFIED, Stage.MONITORING, Stage.RESOLVED)
+MAINTENANCE_STAGES = (Stage.SCHEDULED, Stage.IN_PROGRESS, Stage.VERIFYING, Stage.COMPLETED)
+
+
 class OutageUpdate(models.Model):
-    """One entry of an outage's timeline; public entries appear to customers."""
+    """One entry of an outage's timeline; public entries appear to customers, each with
+    the incident's stage at that moment."""
 
     outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="updates")
     posted_at = models.DateTimeField()
     text = models.TextField()
     public = models.BooleanField(default=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -97,6 +172,11 @@ class OutageUpdate(models.Model):
     class Meta:
         ordering = ["posted_at", "pk"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(public=False) | Q(stage__in=Stage.values),
+                name="outage_update_public_has_stage",
+                violation_error_message="A public update gives the incident's stage.",
+            ),
             models.CheckConstraint(
                 condition=~Q(text=""),
                 name="outage_update_not_blank",
@@ -189,3 +269,93 @@ class ServiceMonthFacts(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.month:%Y-%m} v{self.version}"
+
+
+# ---------------------------------------------------------------- alert intake
+
+
+class AlertSource(models.Model):
+    """A monitoring system that may open outages (one Alertmanager, say). It sends its
+    bearer token with every webhook call; only the token's SHA-256 is stored."""
+
+    name = models.CharField(max_length=100, unique=True)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertRoute(models.Model):
+    """The mapping table: an alert whose label ``label`` equals ``value`` is about
+    ``service``, and opens an outage of this category and impact. Routes are tried by
+    ``position``; a route without a source applies to every source."""
+
+    source = models.ForeignKey(
+        AlertSource, null=True, blank=True, on_delete=models.CASCADE, related_name="routes"
+    )
+    label = models.CharField(max_length=100, default="service")
+    value = models.CharField(max_length=200)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(
+        max_length=30, choices=DowntimeCategory.choices, default=DowntimeCategory.INTERNAL
+    )
+    impact = models.CharField(
+        max_length=20, choices=Outage.Impact.choices, default=Outage.Impact.MAJOR
+    )
+    position = models.PositiveIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "label", "value"],
+                name="alert_route_unique",
+                nulls_distinct=False,
+                violation_error_message="A route for this label and value exists already.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(label="") & ~Q(value=""),
+                name="alert_route_label_value",
+                violation_error_message="Give the label and the value to match.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}={self.value} → {self.service}"
+
+
+class Alert(models.Model):
+    """One alert as the monitoring system knows it: a fingerprint (its label set) and the
+    moment it started firing. Alertmanager repeats and regroups the same alert; they all
+    land on this one row, so they open one outage at most."""
+
+    source = models.ForeignKey(AlertSource, on_delete=models.PROTECT, related_name="alerts")
+    fingerprint = models.CharField(max_length=100)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Set once it resolved.")
+    labels = models.JSONField(default=dict)
+    annotations = models.JSONField(default=dict)
+    route = models.ForeignKey(
+        AlertRoute, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outage = models.ForeignKey(
+        Outage, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    received_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "fingerprint", "starts_at"], name="alert_one_per_firing"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.fingerprint} {self.starts_at:%Y-%m-%d %H:%M}"

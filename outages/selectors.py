@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from contracts.models import Contract, ContractLine, Service, SLAPolicy
 from outages.availability import Availability, OutageFact
@@ -222,3 +222,18 @@ def _by_start(fact: OutageFact) -> tuple[datetime, int]:
 
 def outages_for_staff() -> QuerySet[Outage]:
     return Outage.objects.select_related("service", "created_by").prefetch_related("customers")
+
+
+def unconfirmed_outages() -> QuerySet[Outage]:
+    """Outages opened by an alert that operations have neither confirmed nor dismissed,
+    newest first: the top of /ops/."""
+    return (
+        outages_for_staff()
+        .filter(source=Outage.Source.ALERT, confirmed_at__isnull=True, dismissed_at__isnull=True)
+        .order_by("-started_at", "-pk")
+    )
+
+
+# What customers and the public may see of outages: neither a dismissed one (a false
+# alarm) nor one an alert opened that operations have not confirmed yet.
+PUBLISHED = Q(dismissed_at__isnull=True) & ~Q(source=Outage.Source.ALERT, confirmed_at__isnull=True)

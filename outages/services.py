@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from audit.services import audit_record, changed, snapshot
 from contracts.models import Contract, Customer, DowntimeCategory, Service, User
-from outages.models import Outage, OutageUpdate, ReissueRequest
+from outages.models import Outage, OutageUpdate, ReissueRequest, Stage
+from outages.reopening import ended_contract_months
+from outages.stages import checked_stage, current_stage, default_impact, opening_stage
 from slaportal import roles
-from slaportal.months import month_days, month_has_ended, months_touched
 
 EDITABLE = (
     "service",
@@ -30,6 +31,7 @@ EDITABLE = (
     "confirmed_at",
     "announced_at",
     "category",
+    "impact",
     "scope",
     "title",
     "description",
@@ -106,29 +108,18 @@ def _request_reissues(
     now: datetime,
 ) -> int:
     """Open a re-issue request for each affected contract-month that has already ended."""
-    contracts = Contract.objects.filter(lines__service_id=outage.service_id).select_related(
-        "policy__measurement_calendar"
-    )
-    if customers is not None:
-        contracts = contracts.filter(customer_id__in=list(customers))
     created = 0
-    for contract in contracts.distinct():
-        zone = contract.policy.measurement_calendar.time_zone
-        months = {m for start, end in intervals for m in months_touched(start, end, zone)}
-        for month in sorted(months):
-            in_force = contract.days_in_force(*month_days(month)) is not None
-            if not in_force or not month_has_ended(month, zone, now):
-                continue
-            # Locked: a re-issue resolving this request right now measured the month
-            # before this change; once it commits the row no longer matches and a new
-            # request is opened for the next tick, instead of piling onto a closed one.
-            _, made = ReissueRequest.objects.select_for_update().get_or_create(
-                contract=contract,
-                month=month,
-                resolved_at=None,
-                defaults={"outage": outage, "reason": reason[:300], "requested_by": actor},
-            )
-            created += made
+    for contract, month in ended_contract_months(outage.service_id, intervals, customers, now):
+        # Locked: a re-issue resolving this request right now measured the month
+        # before this change; once it commits the row no longer matches and a new
+        # request is opened for the next tick, instead of piling onto a closed one.
+        _, made = ReissueRequest.objects.select_for_update().get_or_create(
+            contract=contract,
+            month=month,
+            resolved_at=None,
+            defaults={"outage": outage, "reason": reason[:300], "requested_by": actor},
+        )
+        created += made
     return created
 
 
@@ -153,6 +144,9 @@ def outage_record(
     customers: Iterable[Customer] = (),
     description: str = "",
     internal_notes: str = "",
+    impact: str = "",
+    stage: str = "",
+    source: str = Outage.Source.MANUAL,
     now: datetime | None = None,
 ) -> Outage:
     require_operations(actor, "record outages")
@@ -165,6 +159,8 @@ def outage_record(
         confirmed_at=confirmed_at,
         announced_at=announced_at,
         category=category,
+        impact=impact or default_impact(category),
+        source=source,
         scope=scope,
         title=title,
         description=description,
@@ -178,6 +174,7 @@ def outage_record(
         outage=outage,
         posted_at=now,
         public=True,
+        stage=checked_stage(outage, stage or opening_stage(outage, now)),
         author=actor,
         text=description or f"We are investigating: {title}.",
     )
@@ -287,10 +284,20 @@ def outage_snapshot(
 
 @transaction.atomic
 def outage_post_update(
-    *, outage: Outage, text: str, public: bool, actor: User | None, now: datetime | None = None
+    *,
+    outage: Outage,
+    text: str,
+    public: bool,
+    actor: User | None,
+    stage: str = "",
+    now: datetime | None = None,
 ) -> OutageUpdate:
+    """Post to the timeline. A public update gives the incident's stage; without one it
+    keeps the stage the incident is at."""
     require_operations(actor, "post outage updates")
-    update = _post_update(outage=outage, text=text, public=public, actor=actor, now=now)
+    update = _post_update(
+        outage=outage, text=text, public=public, actor=actor, stage=stage, now=now
+    )
     audit_record(
         actor=actor,
         action="outage.post_update",
@@ -298,6 +305,7 @@ def outage_post_update(
         changes={
             "update": {"before": None, "after": update.text},
             "public": {"before": None, "after": public},
+            "stage": {"before": None, "after": update.stage},
         },
         label=outage.title,
     )
@@ -305,13 +313,24 @@ def outage_post_update(
 
 
 def _post_update(
-    *, outage: Outage, text: str, public: bool, actor: User | None, now: datetime | None
+    *,
+    outage: Outage,
+    text: str,
+    public: bool,
+    actor: User | None,
+    stage: str = "",
+    now: datetime | None,
 ) -> OutageUpdate:
+    now = now or timezone.now()
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": ["Write the update."]})
+    if public:
+        stage = checked_stage(outage, stage or current_stage(outage) or opening_stage(outage, now))
+    elif stage:
+        raise ValidationError({"stage": ["Only a public update gives a stage."]})
     return OutageUpdate.objects.create(
-        outage=outage, posted_at=now or timezone.now(), text=text, public=public, author=actor
+        outage=outage, posted_at=now, text=text, public=public, stage=stage, author=actor
     )
 
 
@@ -334,6 +353,7 @@ def outage_close(
         outage=outage,
         text=text or "Service restored. This incident is resolved.",
         public=True,
+        stage=Stage.COMPLETED if outage.is_maintenance else Stage.RESOLVED,
         actor=actor,
         now=now,
     )

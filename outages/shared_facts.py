@@ -187,7 +187,9 @@ def _outages(service_ids: list[int], month: date) -> dict[int, list[StoredOutage
     """The outages of the month by service (by start), as stored."""
     start, end = month_window(month)
     rows = (
+        # A dismissed outage (a false alarm) never counts anywhere.
         Outage.objects.filter(service_id__in=service_ids, started_at__lt=end)
+        .filter(dismissed_at__isnull=True)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
         .annotate(affected=Count("customers"))
         .order_by("started_at", "pk")

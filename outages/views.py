@@ -25,7 +25,7 @@ from outages import services
 from outages.availability_page import availability_roles
 from outages.forms import CloseForm, OutageFilterForm, OutageForm, UpdateForm
 from outages.models import Outage, OutageUpdate
-from outages.selectors import outages_for_staff
+from outages.selectors import outages_for_staff, unconfirmed_outages
 from slaportal import formatting, roles
 from slaportal.pages import paginate, render_zoned, viewer_zone
 from slaportal.permissions import role_required
@@ -70,6 +70,7 @@ def outage_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": [_row(outage, now) for outage in page],
             "query": query,
+            "unconfirmed": [_row(outage, now) for outage in unconfirmed_outages()[:50]],
         },
     )
 
@@ -112,7 +113,7 @@ def _render_detail(
             "outage": outage,
             "row": _row(outage, now),
             "updates": outage.updates.all(),
-            "update_form": update_form or UpdateForm(),
+            "update_form": update_form or UpdateForm(outage=outage),
             "close_form": close_form,
         },
     )
@@ -127,7 +128,7 @@ def outage_detail(request: HttpRequest, outage_id: int) -> HttpResponse:
 @require_POST
 def outage_update(request: HttpRequest, outage_id: int) -> HttpResponse:
     outage = _outage(outage_id)
-    form = UpdateForm(request.POST)
+    form = UpdateForm(request.POST, outage=outage)
     if form.is_valid():
         try:
             services.outage_post_update(outage=outage, actor=request.user, **form.cleaned_data)
