@@ -63,4 +63,8 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("outbox.urls")),
     path("", include("status.urls")),
+    path("", include("status.api_urls")),
+    path("", include("status.subscription_urls")),
+    path("", include("outages.alert_urls")),
+    path("", include("portal.incident_urls")),
 ]

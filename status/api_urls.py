@@ -1,0 +1,3 @@
+"""Filled in by the incidents work (issue 18)."""
+
+urlpatterns: list = []
