@@ -203,6 +203,20 @@ class ReissueRequest(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
+    class Resolution(models.TextChoices):
+        REISSUED = "reissued", "Re-issued"
+        UNCHANGED = "unchanged", "Figures unchanged: nothing re-issued"
+        NO_STATEMENT = "no_statement", "No issued statement: nothing to re-issue"
+        DISMISSED = "dismissed", "Dismissed"
+
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.CharField(
+        max_length=300, blank=True, help_text="Why it was dismissed, or what was re-issued."
+    )
+
     class Meta:
         ordering = ["-requested_at"]
         constraints = [
@@ -210,6 +224,11 @@ class ReissueRequest(models.Model):
                 condition=Q(month__day=1),
                 name="reissue_month_first_day",
                 violation_error_message="A month is given by its first day.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(resolution="dismissed") | ~Q(resolution_note=""),
+                name="reissue_dismissed_with_reason",
+                violation_error_message="Say why the re-issue request is dismissed.",
             ),
             # One open request per contract and month: later changes pile onto it.
             models.UniqueConstraint(
