@@ -1,7 +1,8 @@
 """Admin for outages. The change form runs the services' own validation
 (``outage_validate``), so the admin refuses exactly what the back-office pages and the
 API refuse; the admin's change view runs in a transaction, so a refused form saves
-nothing. Re-issue requests are written by the services only: read-only here."""
+nothing. Re-issue requests, alerts and alert sources are written by the services only (a source's
+token is shown once, on the operations page that creates it): read-only here."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 from django.utils import timezone
 
-from outages.models import Outage, OutageUpdate, ReissueRequest
+from outages.models import Alert, AlertRoute, AlertSource, Outage, OutageUpdate, ReissueRequest
 from outages.services import outage_changed, outage_snapshot, outage_validate
 
 
@@ -24,6 +25,7 @@ class OutageAdminForm(forms.ModelForm):
             "service",
             "title",
             "category",
+            "impact",
             "started_at",
             "confirmed_at",
             "ended_at",
@@ -51,21 +53,37 @@ class OutageAdminForm(forms.ModelForm):
 class OutageUpdateInline(admin.TabularInline):
     model = OutageUpdate
     extra = 0
-    fields = ["posted_at", "public", "text", "author"]
+    fields = ["posted_at", "public", "stage", "text", "author"]
     raw_id_fields = ["author"]
 
 
 @admin.register(Outage)
 class OutageAdmin(admin.ModelAdmin):
     form = OutageAdminForm
-    list_display = ["title", "service", "category", "scope", "started_at", "ended_at"]
-    list_filter = ["service", "category", "scope", ("ended_at", admin.EmptyFieldListFilter)]
+    list_display = ["title", "service", "category", "impact", "scope", "started_at", "ended_at"]
+    list_filter = [
+        "service",
+        "category",
+        "impact",
+        "scope",
+        "source",
+        ("ended_at", admin.EmptyFieldListFilter),
+        ("dismissed_at", admin.EmptyFieldListFilter),
+    ]
     list_select_related = ["service"]
     search_fields = ["title"]
     date_hierarchy = "started_at"
     filter_horizontal = ["customers"]
     inlines = [OutageUpdateInline]
-    readonly_fields = ["created_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "source",
+        "dismissed_at",
+        "dismissed_by",
+        "dismiss_reason",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
 
     def save_model(self, request, obj, form, change) -> None:
         now = timezone.now()
@@ -92,8 +110,16 @@ class OutageAdmin(admin.ModelAdmin):
 
 @admin.register(ReissueRequest)
 class ReissueRequestAdmin(admin.ModelAdmin):
-    list_display = ["contract", "month", "outage", "reason", "requested_at", "resolved_at"]
-    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "month"]
+    list_display = [
+        "contract",
+        "month",
+        "outage",
+        "reason",
+        "requested_at",
+        "resolved_at",
+        "resolution",
+    ]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "resolution", "month"]
     list_select_related = ["contract__customer", "outage__service"]
     search_fields = ["contract__reference", "contract__customer__name", "reason"]
 
@@ -105,3 +131,33 @@ class ReissueRequestAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AlertSource)
+class AlertSourceAdmin(ReadOnlyAdmin):
+    list_display = ["name", "active", "created_at"]
+    exclude = ["token_sha256"]
+
+
+@admin.register(AlertRoute)
+class AlertRouteAdmin(admin.ModelAdmin):
+    list_display = ["label", "value", "source", "service", "category", "impact", "position"]
+    list_select_related = ["source", "service"]
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["fingerprint", "source", "starts_at", "ends_at", "outage", "received_at"]
+    list_filter = ["source", ("outage", admin.EmptyFieldListFilter)]
+    list_select_related = ["source", "outage"]
