@@ -176,7 +176,7 @@ def outage_record(
         public=True,
         stage=checked_stage(outage, stage or opening_stage(outage, now)),
         author=actor,
-        text=description or f"We are investigating: {title}.",
+        text=description or _opening_text(outage),
     )
     outage_changed(outage=outage, before=None, before_scope=None, actor=actor, now=now)
     audit_record(
@@ -187,6 +187,12 @@ def outage_record(
         label=outage.title,
     )
     return outage
+
+
+def _opening_text(outage: Outage) -> str:
+    if outage.is_maintenance:
+        return f"Scheduled maintenance: {outage.title}."
+    return f"We are investigating: {outage.title}."
 
 
 def _audited(outage: Outage) -> dict[str, Any]:

@@ -34,6 +34,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.customer_id:
         links = [
             ("portal-home", "Home"),
+            ("portal-incidents", "Incidents"),
             ("portal-tickets", "Tickets"),
             ("portal-credits", "Credits"),
             ("portal-credit-notes", "Credit notes"),

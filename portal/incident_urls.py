@@ -1,3 +1,9 @@
-"""Filled in by the incidents work (issue 18)."""
+"""The customer's incidents page."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from portal import incidents
+
+urlpatterns = [
+    path("portal/incidents/", incidents.customer_incidents, name="portal-incidents"),
+]

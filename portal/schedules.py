@@ -104,4 +104,15 @@ SCHEDULES = [
         "(up to three back) is caught up, statements still owed their PDF or e-mail are "
         "delivered, and re-issue requests are fanned out.",
     ),
+    Schedule(
+        name="status: fan out incident updates owed their e-mail",
+        task="status.tasks.fanout_sweep_task",
+        minute="*/5",
+        hour="*",
+        timezone="UTC",
+        expire_seconds=300,
+        description="Every 5 minutes: e-mail the public updates not fanned out yet (a lost "
+        "task, maintenance whose announcement time has come, an alert's outage just "
+        "confirmed) to subscribers or the affected customers' people, once each.",
+    ),
 ]

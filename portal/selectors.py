@@ -22,9 +22,11 @@ from django.db.models import (
     Count,
     DateTimeField,
     F,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -38,7 +40,7 @@ from credits.models import Credit
 from credits.selectors import pending_credits_for
 from outages.facts import Availability
 from outages.models import Outage, OutageUpdate
-from outages.selectors import contracts_availability
+from outages.selectors import PUBLISHED, contracts_availability
 from slaportal import roles
 from slaportal.money import format_money
 from slaportal.months import local_date, local_midnight, month_of
@@ -116,29 +118,44 @@ def live_availability(contracts: QuerySet[Contract], now: datetime) -> tuple[lis
 # ---------------------------------------------------------------- incidents
 
 
-def active_incidents(customer: Customer, now: datetime) -> QuerySet[Outage]:
-    """Ongoing outages that reach the customer: those of every customer of a service
-    their contracts in force cover, and those limited to them. Another customer's
-    scoped outage never appears. Internal notes are not even read; only public updates
-    are prefetched."""
-    today = local_date(now, customer.time_zone)
-    contracts = contracts_in_force(customer, on=today)
+def active_incidents(
+    customer: Customer, now: datetime, *, since: datetime | None = None
+) -> QuerySet[Outage]:
+    """Outages that reach the customer: those of every customer of a service their
+    contracts cover, and those limited to them; never another customer's scoped outage,
+    nor an unpublished one (``PUBLISHED``). Internal notes are not even read; public
+    updates are prefetched, the latest one's stage annotated (``latest_stage``).
+    Without ``since`` (the dashboard): those ongoing at ``now``, contracts in force
+    today. With it (the incidents page): also those ended after ``since`` and announced
+    maintenance to come, contracts in force at any time since."""
+    zone = customer.time_zone
+    today = local_date(now, zone)
+    if since is None:
+        contracts = contracts_in_force(customer, on=today)
+        shown = Q(started_at__lte=now) & (Q(ended_at__isnull=True) | Q(ended_at__gt=now))
+    else:
+        contracts = customer.contracts.in_force_during(local_date(since, zone), today)
+        begun = Q(started_at__lte=now) | Q(announced_at__lte=now)
+        shown = begun & (Q(ended_at__isnull=True) | Q(ended_at__gt=since))
     services = Service.objects.filter(contract_lines__contract__in=contracts).values("pk")
     reaches = Q(scope=Outage.Scope.ALL, service__in=services) | Q(
         scope=Outage.Scope.CUSTOMERS, customers=customer
     )
-    ongoing = Q(started_at__lte=now) & (Q(ended_at__isnull=True) | Q(ended_at__gt=now))
-    ids = Outage.objects.filter(ongoing & reaches).values("pk")
+    ids = Outage.objects.filter(PUBLISHED, shown & reaches).values("pk")
     # Recording an outage posts its description as the first update: shown once.
     public = (
         OutageUpdate.objects.filter(public=True)
         .exclude(text=F("outage__description"))
         .order_by("-posted_at", "-pk")
     )
+    latest = OutageUpdate.objects.filter(outage=OuterRef("pk"), public=True).order_by(
+        "-posted_at", "-pk"
+    )
     return (
         Outage.objects.filter(pk__in=ids)
         .defer("internal_notes")
         .select_related("service")
+        .annotate(latest_stage=Subquery(latest.values("stage")[:1]))
         .prefetch_related(Prefetch("updates", queryset=public, to_attr="public_updates"))
         .order_by("-started_at", "-pk")
     )

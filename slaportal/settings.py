@@ -191,10 +191,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # shared FontConfiguration (bench/statements.py): a worker process is replaced after this
 # many tasks, so a long-lived worker's memory stays bounded (~+9 % at 200).
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.integer("CELERY_WORKER_MAX_TASKS_PER_CHILD", 200, minimum=1)
-# Several workers on several machines: every task is idempotent (a second delivery finds
-# its work done), so a message is acknowledged only once its task has finished and is
-# delivered again if the worker dies (SIGKILL, lost machine); one message at a time per
-# process, as PDF tasks take ~1 s and a prefetched message would wait behind them.
+# Every task is idempotent, so a message is acknowledged only once its task has finished
+# (redelivered if the worker dies); one message at a time per process (PDF tasks ~1 s).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -260,10 +258,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1/",  # ids from the path after it (status JSON is in too)
     # Stable enum names, so later apps adding a "category" or "scope" field cannot clash.
     "ENUM_NAME_OVERRIDES": {
         "DowntimeCategoryEnum": "contracts.models.DowntimeCategory",
         "OutageScopeEnum": "outages.models.Outage.Scope",
+        "OutageImpactEnum": "outages.models.Outage.Impact",
         "CreditStatusEnum": "credits.models.Credit.Status",
         "LedgerEntryKindEnum": "credits.models.LedgerEntry.Kind",
         "InvoiceLineKindEnum": "contracts.models.InvoiceLine.Kind",

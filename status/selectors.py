@@ -2,6 +2,8 @@
 
 What the public sees, and why:
 
+* Only **published** outages (``outages.selectors.PUBLISHED``): never a dismissed one (a
+  false alarm), nor one a monitoring alert opened that operations have not confirmed yet.
 * Only outages whose scope is **every customer** of the service. Outages scoped to
   chosen customers are left off the page entirely (not even "affecting some
   customers"): the page is the same for everyone and must never let anyone infer who
@@ -11,14 +13,20 @@ What the public sees, and why:
 * **Scheduled maintenance** is shown as maintenance — in progress, or upcoming once
   announced (``announced_at`` has passed); a future window not yet announced is a 404.
   It does not count as downtime in the uptime bars.
-* **Downtime** on the uptime bars is only what made the service unavailable: internal
-  faults, third-party and external-network causes. Degradation (slow but usable, beta
-  features, non-critical workflows, reporting/configuration) is shown as "degraded"
-  and colours the day's bar, but does not lower uptime — the SLA documents do not
-  count it as unavailability either.
 * Only the public text of an outage: its title, description and the updates marked
   public. Internal notes, internal updates, authors and customers are never read into
   the page's context.
+
+Cause and impact are two questions. The **impact** (degraded, partial or major outage)
+says how customers see the service *now*: it sets the service's current state, the
+banner and the Statuspage JSON. The **cause** (category) says whether the time was
+unavailability, as the SLA documents count it: only an internal, third-party or
+external-network cause lowers uptime on the bars. The two meet in one rule: time is
+**downtime** when its cause is unavailability *and* its impact is a partial or major
+outage. A degraded impact never lowers uptime, whatever its cause; a slow-but-usable
+cause (performance degradation, beta feature, non-critical workflow, reporting or
+configuration) never lowers it, whatever impact was recorded. Both show as "degraded"
+on the day's bar. Maintenance is neither: it has a bar colour of its own.
 """
 
 from __future__ import annotations
@@ -33,12 +41,14 @@ from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from contracts.models import DowntimeCategory, Service
 from outages.intervals import Interval
-from outages.models import Outage, OutageUpdate
+from outages.models import Outage, OutageUpdate, Stage
+from outages.selectors import PUBLISHED
 from slaportal.formatting import duration_text
 from status import uptime
-from status.uptime import DEGRADED, MAINTENANCE, OPERATIONAL, OUTAGE
+from status.uptime import DEGRADED, MAINTENANCE, OPERATIONAL, OUTAGE, PARTIAL
 
 C = DowntimeCategory
+# The cause: what the time counts as on the uptime bars (before its impact is looked at).
 KIND = {
     C.INTERNAL: OUTAGE,
     C.THIRD_PARTY: OUTAGE,
@@ -49,28 +59,52 @@ KIND = {
     C.REPORTING_CONFIG: DEGRADED,
     C.SCHEDULED_MAINTENANCE: MAINTENANCE,
 }
+# The impact: the state an ongoing incident puts its service in.
+IMPACT_STATE = {
+    Outage.Impact.DEGRADED: DEGRADED,
+    Outage.Impact.PARTIAL: PARTIAL,
+    Outage.Impact.MAJOR: OUTAGE,
+}
 STATE_LABEL = {
     OPERATIONAL: "Operational",
     MAINTENANCE: "Under maintenance",
     DEGRADED: "Degraded performance",
+    PARTIAL: "Partial outage",
     OUTAGE: "Major outage",
 }
-KIND_LABEL = {MAINTENANCE: "Maintenance", DEGRADED: "Degraded", OUTAGE: "Outage"}
+SHORT_LABEL = {
+    MAINTENANCE: "Maintenance",
+    DEGRADED: "Degraded",
+    PARTIAL: "Partial outage",
+    OUTAGE: "Outage",
+}
 OVERALL_LABEL = {
     OPERATIONAL: "All systems operational",
     MAINTENANCE: "Scheduled maintenance in progress",
     DEGRADED: "Some services are degraded",
+    PARTIAL: "Some services are partly unavailable",
     OUTAGE: "Some services are unavailable",
 }
-DAYS = 90
+STAGE_LABEL = dict(Stage.choices)
+DAYS = 90  # the bars
+YEAR = 365  # the longest uptime figure, and so the outages read
+UPTIME_WINDOWS = (30, 90, 365)
 HISTORY_PER_PAGE = 10
+
+
+def visible(now: datetime) -> Q:
+    """What the public may see at ``now`` (see the module docstring), as one condition."""
+    return (
+        PUBLISHED
+        & Q(scope=Outage.Scope.ALL, category__in=list(KIND))
+        & (Q(started_at__lte=now) | Q(announced_at__isnull=False, announced_at__lte=now))
+    )
 
 
 def public_outages(now: datetime) -> QuerySet[Outage]:
     """Every outage the public may see at ``now`` (see the module docstring)."""
     return (
-        Outage.objects.filter(scope=Outage.Scope.ALL, category__in=list(KIND))
-        .filter(Q(started_at__lte=now) | Q(announced_at__isnull=False, announced_at__lte=now))
+        Outage.objects.filter(visible(now))
         .select_related("service")
         .only(
             "id",
@@ -80,17 +114,21 @@ def public_outages(now: datetime) -> QuerySet[Outage]:
             "ended_at",
             "announced_at",
             "category",
+            "impact",
             "title",
             "description",
+            "created_at",
+            "updated_at",
         )
     )
 
 
-def _public_updates() -> Prefetch:
+def public_updates() -> Prefetch:
+    """An outage's public updates, newest first, as ``outage.public_updates``."""
     return Prefetch(
         "updates",
         queryset=OutageUpdate.objects.filter(public=True)
-        .only("id", "outage_id", "posted_at", "text")
+        .only("id", "outage_id", "posted_at", "text", "stage")
         .order_by("-posted_at", "-pk"),
         to_attr="public_updates",
     )
@@ -114,32 +152,90 @@ def fingerprint() -> str:
     return "-".join(str(value) for value in row).replace(" ", "_")
 
 
+def bar_kind(outage: Outage) -> str:
+    """What the outage's time is on the uptime bars: cause and impact (module docstring)."""
+    kind = KIND[outage.category]
+    if kind == OUTAGE and outage.impact == Outage.Impact.DEGRADED:
+        return DEGRADED
+    return kind
+
+
 @dataclass
 class Incident:
     outage: Outage
-    kind: str
     now: datetime
 
     @property
-    def state_label(self) -> str:
-        return STATE_LABEL[self.kind]
+    def maintenance(self) -> bool:
+        return self.outage.category == C.SCHEDULED_MAINTENANCE
 
     @property
-    def kind_label(self) -> str:
-        return KIND_LABEL[self.kind]
+    def kind(self) -> str:
+        return bar_kind(self.outage)
+
+    @property
+    def state(self) -> str:
+        """The state it puts its service in while it lasts."""
+        return MAINTENANCE if self.maintenance else IMPACT_STATE[self.outage.impact]
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABEL[self.state]
+
+    @property
+    def short_label(self) -> str:
+        return SHORT_LABEL[self.state]
+
+    @property
+    def impact_label(self) -> str:
+        return "" if self.maintenance else STATE_LABEL[self.state]
+
+    @property
+    def upcoming(self) -> bool:
+        return self.outage.started_at > self.now
+
+    @property
+    def ended(self) -> bool:
+        return self.outage.ended_at is not None and self.outage.ended_at <= self.now
 
     @property
     def phase(self) -> str:
-        started, ended = self.outage.started_at, self.outage.ended_at
-        if started > self.now:
+        if self.upcoming:
             return "Scheduled"
-        if ended is None or ended > self.now:
-            return "In progress" if self.kind == MAINTENANCE else "Ongoing"
-        return "Completed" if self.kind == MAINTENANCE else "Resolved"
+        if not self.ended:
+            return "In progress" if self.maintenance else "Ongoing"
+        return "Completed" if self.maintenance else "Resolved"
 
     @property
     def resolved(self) -> bool:
-        return self.phase in ("Completed", "Resolved")
+        return self.ended
+
+    @property
+    def stage(self) -> str:
+        """Where it stands: its latest public update's stage, squared with the clock. A
+        window ahead is scheduled and an ended one completed, an ended incident resolved,
+        whatever was last posted; an open incident is never "resolved" (it still counts
+        and still colours its service), so a "resolved" update on it reads "monitoring"."""
+        if self.maintenance:
+            if self.upcoming:
+                return Stage.SCHEDULED
+            if self.ended:
+                return Stage.COMPLETED
+            posted = self._latest_stage()
+            return posted if posted == Stage.VERIFYING else Stage.IN_PROGRESS
+        if self.ended:
+            return Stage.RESOLVED
+        posted = self._latest_stage()
+        if posted in (Stage.INVESTIGATING, Stage.IDENTIFIED, Stage.MONITORING):
+            return posted
+        return Stage.MONITORING if posted == Stage.RESOLVED else Stage.INVESTIGATING
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABEL[self.stage]
+
+    def _latest_stage(self) -> str:
+        return next((u.stage for u in self.updates if u.posted_at <= self.now), "")
 
     @property
     def duration(self) -> str:
@@ -162,15 +258,27 @@ class Incident:
 class ServiceStatus:
     service: Service
     state: str
-    bars: uptime.Uptime
+    year: uptime.Uptime  # the last 365 daily bars
 
     @property
     def state_label(self) -> str:
         return STATE_LABEL[self.state]
 
     @property
+    def bars(self) -> uptime.Uptime:
+        return self.year.last(DAYS)
+
+    @property
     def uptime_percent(self) -> str:
         return uptime.percent(self.bars.uptime)
+
+    @property
+    def windows(self) -> list[dict]:
+        """Uptime over the last 30, 90 and 365 days, rounded down."""
+        return [
+            {"days": days, "percent": uptime.percent(self.year.last(days).uptime)}
+            for days in UPTIME_WINDOWS
+        ]
 
     @property
     def days(self) -> list[dict]:
@@ -192,55 +300,62 @@ def day_label(bar: uptime.DayBar) -> str:
     return " — ".join(parts)
 
 
-def _ongoing(outage: Outage, now: datetime) -> bool:
+def ongoing(outage: Outage, now: datetime) -> bool:
     return outage.started_at <= now and (outage.ended_at is None or outage.ended_at > now)
+
+
+def current_states(outages: list[Outage], now: datetime) -> dict[int, str]:
+    """Each service's state now (services with nothing ongoing are left out)."""
+    states: dict[int, list[str]] = defaultdict(list)
+    for outage in outages:
+        if ongoing(outage, now):
+            states[outage.service_id].append(Incident(outage, now).state)
+    return {service_id: uptime.worst(found) for service_id, found in states.items()}
 
 
 def status_overview(now: datetime, page_number: int = 1) -> dict:
     """Everything the status page shows, in a fixed number of queries."""
-    window_start = uptime.midnight(now.date() - timedelta(days=DAYS - 1))
+    year_start = uptime.midnight(now.date() - timedelta(days=YEAR - 1))
     services = list(Service.objects.only("id", "name", "description").order_by("name"))
     recent = list(
         public_outages(now)
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=window_start))
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=year_start))
         .order_by("started_at", "pk")
     )
-    shown = [o for o in recent if _ongoing(o, now) or o.started_at > now]
-    prefetch_related_objects(shown, _public_updates())
+    shown = [o for o in recent if ongoing(o, now) or o.started_at > now]
+    prefetch_related_objects(shown, public_updates())
 
     intervals: dict[int, dict[str, list[Interval]]] = defaultdict(lambda: defaultdict(list))
-    current: dict[int, list[str]] = defaultdict(list)
     for outage in recent:
-        if outage.started_at > now:
-            continue
-        kind = KIND[outage.category]
-        intervals[outage.service_id][kind].append(
-            Interval(outage.started_at, outage.ended_at or now)
-        )
-        if _ongoing(outage, now):
-            current[outage.service_id].append(kind)
+        if outage.started_at <= now:
+            intervals[outage.service_id][bar_kind(outage)].append(
+                Interval(outage.started_at, outage.ended_at or now)
+            )
+    states = current_states(recent, now)
     statuses = [
         ServiceStatus(
             service=service,
-            state=uptime.worst(current[service.pk]),
-            bars=uptime.day_bars(intervals[service.pk], now=now, days=DAYS),
+            state=states.get(service.pk, OPERATIONAL),
+            year=uptime.day_bars(intervals[service.pk], now=now, days=YEAR),
         )
         for service in services
     ]
-    incidents = [
-        Incident(o, KIND[o.category], now) for o in shown if KIND[o.category] != MAINTENANCE
-    ]
-    maintenance = [Incident(o, MAINTENANCE, now) for o in shown if KIND[o.category] == MAINTENANCE]
+    incidents = [Incident(o, now) for o in shown]
     overall = uptime.worst(status.state for status in statuses)
     return {
         "now": now,
         "services": statuses,
         "overall": overall,
         "overall_label": OVERALL_LABEL[overall],
-        "incidents": sorted(incidents, key=lambda i: i.outage.started_at, reverse=True),
-        "maintenance": maintenance,
+        "incidents": sorted(
+            (i for i in incidents if not i.maintenance),
+            key=lambda i: i.outage.started_at,
+            reverse=True,
+        ),
+        "maintenance": [i for i in incidents if i.maintenance],
         "history": incident_history(now, page_number),
         "days": DAYS,
+        "windows": UPTIME_WINDOWS,
     }
 
 
@@ -248,15 +363,15 @@ def incident_history(now: datetime, page_number: int) -> Page:
     """Ended incidents and completed maintenance, newest first."""
     ended = public_outages(now).filter(ended_at__lte=now).order_by("-started_at", "-pk")
     page = Paginator(ended, HISTORY_PER_PAGE).get_page(page_number)
-    page.object_list = [Incident(o, KIND[o.category], now) for o in page.object_list]
+    page.object_list = [Incident(o, now) for o in page.object_list]
     return page
 
 
 def incident(outage_id: int, now: datetime) -> Incident | None:
-    outage = public_outages(now).prefetch_related(_public_updates()).filter(pk=outage_id).first()
-    return None if outage is None else Incident(outage, KIND[outage.category], now)
+    outage = public_outages(now).prefetch_related(public_updates()).filter(pk=outage_id).first()
+    return None if outage is None else Incident(outage, now)
 
 
 def feed_incidents(now: datetime, limit: int = 50) -> list[Incident]:
-    outages = public_outages(now).prefetch_related(_public_updates()).order_by("-started_at", "-pk")
-    return [Incident(o, KIND[o.category], now) for o in outages[:limit]]
+    outages = public_outages(now).prefetch_related(public_updates()).order_by("-started_at", "-pk")
+    return [Incident(o, now) for o in outages[:limit]]

@@ -5,9 +5,11 @@ turned into text at the end, rounded *down*, so the page never shows 100 % for a
 that had a single second of downtime.
 
 Each interval carries a *kind* — ``outage``, ``degraded`` or ``maintenance`` (the
-selectors decide which outage category is which). Only ``outage`` time lowers uptime;
-degraded and maintenance time are measured and shown on the day's bar, not subtracted.
-Intervals of one kind are merged first, so overlapping outages never count twice.
+selectors decide which outage is which, from its category and impact). Only ``outage``
+time lowers uptime; degraded and maintenance time are measured and shown on the day's
+bar, not subtracted. Intervals of one kind are merged first, so overlapping outages never
+count twice. A service's uptime over 30, 90 or 365 days is the same sum over the last
+that many bars (``Uptime.last``).
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from slaportal.formatting import percent_cut
 OPERATIONAL = "operational"
 MAINTENANCE = "maintenance"
 DEGRADED = "degraded"
+PARTIAL = "partial"  # a state only (part of a service down), never a bar's kind
 OUTAGE = "outage"
 # Worst first wins: a service with an outage and a maintenance window is "outage".
-SEVERITY = {OPERATIONAL: 0, MAINTENANCE: 1, DEGRADED: 2, OUTAGE: 3}
+SEVERITY = {OPERATIONAL: 0, MAINTENANCE: 1, DEGRADED: 2, PARTIAL: 3, OUTAGE: 4}
 KINDS = (OUTAGE, DEGRADED, MAINTENANCE)
 DAY_SECONDS = 86_400
 
@@ -68,6 +71,10 @@ class Uptime:
     @property
     def uptime(self) -> Fraction:
         return ratio(self.measured, self.down)
+
+    def last(self, days: int) -> Uptime:
+        """The last ``days`` bars (today included), as an ``Uptime`` of their own."""
+        return Uptime(days=self.days[-days:])
 
 
 def ratio(measured: int, down: int) -> Fraction:

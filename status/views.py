@@ -5,7 +5,8 @@ query; see ``selectors.fingerprint``) plus the current UTC minute, so a change m
 any writer — services, admin, a shell — shows on the next request, and the current
 state and today's bar move on by themselves within a minute. The expensive rendering
 runs only on a miss. Only the page's body is cached, never the site header, which
-shows a signed-in visitor's own name.
+shows a signed-in visitor's own name. The Statuspage-shaped JSON (``status.api``) is
+cached the same way, through ``cached``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The headers an outbox message carries besides its own: threading and replies."""
+"""The headers an outbox message carries besides its own: threading, replies, and the
+one-click unsubscribe of list-like mail (RFC 2369 ``List-Unsubscribe`` with RFC 8058's
+``List-Unsubscribe-Post``: mail clients show an "Unsubscribe" button that POSTs to the
+link, and large mailbox providers expect both on bulk mail)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ def mail_domain() -> str:
     return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
 
 
-# Headers a caller may set (threading and replies); anything else is ours to write.
-HEADERS = ("In-Reply-To", "References", "Reply-To")
+# Headers a caller may set (threading, replies, unsubscribing); anything else is ours to
+# write.
+HEADERS = ("In-Reply-To", "References", "Reply-To", "List-Unsubscribe", "List-Unsubscribe-Post")
 
 
 def checked_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -139,6 +139,15 @@ RULES: dict[str, object] = {
     "ledger_retrieve": MONEY_READ,
     "ledger_balance_list": roles(OK, agent=NO, operations=NO),
     # Outages: read by all (customers those that touched them); operations record them.
+    # The public status in Statuspage's shape: anyone, signed in or not.
+    "statuspage_summary": every(OK),
+    "statuspage_status": every(OK),
+    "statuspage_components": every(OK),
+    "statuspage_incidents": every(OK),
+    "statuspage_incidents_unresolved": every(OK),
+    "statuspage_scheduled_maintenances": every(OK),
+    "statuspage_scheduled_maintenances_upcoming": every(OK),
+    "statuspage_scheduled_maintenances_active": every(OK),
     "outages_list": every(OK),
     "outages_retrieve": READ_ALL,
     "outages_create": roles(operations=OK, admin=OK),

@@ -208,6 +208,23 @@ RULES: dict[str, Rule] = {
     "status-page": get(public()),
     "status-incident": get(public(), ids={"outage_id": "public_outage_id"}),
     "status-feed": get(public()),
+    # The status in Statuspage's shape (JSON): public like the page.
+    "statuspage-summary": get(public()),
+    "statuspage-status": get(public()),
+    "statuspage-components": get(public()),
+    "statuspage-incidents": get(public()),
+    "statuspage-incidents-unresolved": get(public()),
+    "statuspage-scheduled-maintenances": get(public()),
+    "statuspage-scheduled-maintenances-upcoming": get(public()),
+    "statuspage-scheduled-maintenances-active": get(public()),
+    # Status page e-mail subscriptions: no login; the token pages are the e-mailed links.
+    "status-subscribe": get(public()),
+    "status-subscribe-sent": get(public()),
+    "status-subscription": get(public(), ids={"token": "subscriber_token"}),
+    "status-subscription-confirm": get(public(), ids={"token": "subscriber_token"}),
+    "status-subscription-unsubscribe": get(public(), ids={"token": "subscriber_token"}),
+    # The customer's incidents: their organisation's and every customer's, never another's.
+    "portal-incidents": get(CUSTOMERS),
 }
 
 

@@ -1,5 +1,7 @@
 """The public status page in headless Chromium, without signing in: service states, an
-active incident with its public update, no internal note, and no axe-core violations."""
+active incident with its stage, impact and public update, uptime over 30, 90 and 365
+days, no internal note, the Statuspage-compatible JSON it links, and no axe-core
+violations."""
 
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ def status_data(transactional_db):
         outage=outage,
         text="We have found the cause and are rolling out a fix.",
         public=True,
+        stage="identified",
         actor=None,
         now=now - timedelta(minutes=20),
     )
@@ -56,8 +59,9 @@ def status_data(transactional_db):
     outage_record(
         service=api,
         started_at=now - timedelta(hours=2),
-        category="performance_degradation",
-        title="Slow responses from the delivery API",
+        category="internal",
+        impact="partial_outage",
+        title="Some deliveries time out",
         actor=None,
     )
     outage_record(
@@ -107,13 +111,19 @@ def test_public_status_page_shows_states_and_public_updates_only(page, live_serv
         return page.locator(f'li.status-service[data-service="{name}"]')
 
     expect(service("Content CMS").locator(".state")).to_have_text("✕ Major outage")
-    expect(service("Delivery API").locator(".state")).to_have_text("! Degraded performance")
+    expect(service("Delivery API").locator(".state")).to_have_text("◐ Partial outage")
     expect(service("Customer portal").locator(".state")).to_have_text("✓ Operational")
     expect(service("Content CMS").locator(".uptime__day")).to_have_count(90)
+    windows = service("Customer portal").locator(".uptime-windows")
+    expect(windows).to_contain_text("30 days")
+    expect(windows).to_contain_text("365 days")
+    expect(windows.locator("dd")).to_have_text(["100%", "100%", "100%"])
 
     active = page.locator("section", has=page.locator("#active-heading"))
     incident = active.locator("article", has_text="Editors cannot save documents")
     expect(incident).to_contain_text("We have found the cause and are rolling out a fix.")
+    expect(incident.locator(".incident__badges")).to_contain_text("Identified")
+    expect(incident.locator(".incident__badges .state")).to_have_text("✕ Major outage")
     maintenance = page.locator("section", has=page.locator("#maintenance-heading"))
     expect(maintenance).to_contain_text("Search index upgrade")
 
@@ -122,6 +132,17 @@ def test_public_status_page_shows_states_and_public_updates_only(page, live_serv
     assert "Wonka" not in content
     screenshot(page, "status-page")
     assert_accessible(page, "status page")
+
+    json_link = page.get_by_role("link", name="Statuspage-compatible JSON")
+    summary = page.request.get(f"{live_server.url}{json_link.get_attribute('href')}")
+    assert summary.ok and summary.headers["access-control-allow-origin"] == "*"
+    body = summary.json()
+    assert body["status"]["indicator"] == "critical"
+    assert [i["name"] for i in body["incidents"]] == [
+        "Editors cannot save documents",
+        "Some deliveries time out",
+    ]
+    assert INTERNAL_NOTE not in summary.text() and "Wonka" not in summary.text()
 
     incident.get_by_role("link", name="Editors cannot save documents").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Editors cannot save documents")

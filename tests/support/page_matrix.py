@@ -264,6 +264,7 @@ def build_world() -> World:
     from outages.services import outage_record
     from outbox.models import WebhookDelivery
     from outbox.services import webhook_emit, webhook_endpoint_create
+    from status.models import Subscriber
     from tests.support.two_customers import two_customers
 
     people, sides = two_customers(NOW)
@@ -302,6 +303,10 @@ def build_world() -> World:
     )
     webhook_emit(event="credit.approved", data={"id": 1}, dedupe_key="page-matrix", now=NOW)
     delivery = WebhookDelivery.objects.get(endpoint=endpoint, dedupe_key="page-matrix")
+    subscriber = Subscriber.objects.create(
+        email="matrix@example.test", token="page-matrix-subscriber", created_at=NOW
+    )
+    subscriber.services.add(service)
     world.ids = {key: (own, foreign) for key, (own, foreign) in ids.items()}
     world.ids.update(
         {
@@ -311,6 +316,8 @@ def build_world() -> World:
             # A reset link that is no longer valid: the page says so (a 200).
             "uidb64": ("MQ", "MQ"),
             "token": ("expired-link", "expired-link"),
+            # A status subscriber's e-mailed links: their token is the key, no login.
+            "subscriber_token": (subscriber.token, subscriber.token),
         }
     )
     return world
