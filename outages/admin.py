@@ -16,9 +16,16 @@ from django.utils import timezone
 
 from outages.models import Alert, AlertRoute, AlertSource, Outage, OutageUpdate, ReissueRequest
 from outages.services import outage_changed, outage_snapshot, outage_validate
+from outages.stages import default_impact
 
 
 class OutageAdminForm(forms.ModelForm):
+    impact = forms.ChoiceField(
+        choices=[("", "From the cause"), *Outage.Impact.choices],
+        required=False,
+        help_text="Empty: degraded for slow-but-usable causes, else a major outage.",
+    )
+
     class Meta:
         model = Outage
         fields = [
@@ -40,6 +47,7 @@ class OutageAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors:
             return cleaned  # a field is already refused; the rules need every field
+        cleaned["impact"] = cleaned.get("impact") or default_impact(cleaned.get("category", ""))
         # A copy: the form's instance is only filled in after clean(), in _post_clean().
         candidate = construct_instance(self, copy.copy(self.instance), self._meta.fields)
         try:
@@ -89,20 +97,21 @@ class OutageAdmin(admin.ModelAdmin):
         now = timezone.now()
         if change:
             stored = Outage.objects.prefetch_related("customers").get(pk=obj.pk)
-            request._outage_before = outage_snapshot(stored, now)
+            request._outage_before = (*outage_snapshot(stored, now), stored.service_id)
         else:
             obj.created_by = request.user
-            request._outage_before = (None, None)
+            request._outage_before = (None, None, None)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change) -> None:
         # The scope's customers are saved here, so the re-issue check runs after them.
         super().save_related(request, form, formsets, change)
-        before, before_scope = request._outage_before
+        before, before_scope, before_service_id = request._outage_before
         outage_changed(
             outage=form.instance,
             before=before,
             before_scope=before_scope,
+            before_service_id=before_service_id,
             actor=request.user,
             now=timezone.now(),
         )

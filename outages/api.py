@@ -3,7 +3,9 @@
 Reading: staff (any staff role) read every outage. A customer person reads the outages
 that reach their organisation — every-customer outages of a service they hold a contract
 line for, and scopes that name them — and only their public part; any other outage is a
-404. Writing (record, change, post an update, close) is for operations and admins.
+404, and so is one a monitoring alert opened that operations have not confirmed, or one
+they dismissed as a false alarm. Writing (record, change, post an update, close, confirm,
+dismiss) is for operations and admins.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts.models import Contract
-from outages import services
+from outages import services, triage
 from outages.availability_serializers import (
     AvailabilityQuerySerializer,
     ContractAvailabilitySerializer,
@@ -25,10 +27,12 @@ from outages.availability_serializers import (
 )
 from outages.filters import OutageFilter
 from outages.models import Outage, OutageUpdate
-from outages.selectors import contract_availability, outages_for_staff
+from outages.selectors import PUBLISHED, contract_availability, outages_for_staff
 from outages.serializers import (
     OutageChangeInputSerializer,
     OutageCloseInputSerializer,
+    OutageConfirmInputSerializer,
+    OutageDismissInputSerializer,
     OutageInputSerializer,
     OutageSerializer,
     OutageUpdateInputSerializer,
@@ -53,12 +57,14 @@ class OutageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
         chosen = self.scope(
             Outage.objects.filter(scope=Outage.Scope.CUSTOMERS), customer_field="customers"
         )
-        return (
-            outages_for_staff()
-            .filter(Q(pk__in=everyone.values("pk")) | Q(pk__in=chosen.values("pk")))
-            .prefetch_related(Prefetch("updates", queryset=OutageUpdate.objects.all()))
-            .order_by("-started_at", "-pk")
+        outages = outages_for_staff().filter(
+            Q(pk__in=everyone.values("pk")) | Q(pk__in=chosen.values("pk"))
         )
+        if not roles.is_staff_member(self.request.user):
+            outages = outages.filter(PUBLISHED)
+        return outages.prefetch_related(
+            Prefetch("updates", queryset=OutageUpdate.objects.all())
+        ).order_by("-started_at", "-pk")
 
     @extend_schema(request=OutageInputSerializer, responses={201: OutageSerializer})
     def create(self, request: Request) -> Response:
@@ -98,6 +104,36 @@ class OutageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
         outage = self.get_object()
         outage = services.outage_close(
             outage=outage, actor=request.user, **self.parse(OutageCloseInputSerializer)
+        )
+        return self.respond(self._fresh(outage))
+
+    @extend_schema(
+        request=OutageConfirmInputSerializer,
+        responses=OutageSerializer,
+        description="Confirm an outage (one a monitoring alert opened, typically): it becomes "
+        "public, and policies whose downtime starts at confirmation count it from "
+        "`confirmed_at` (now when not given). Optionally recategorise it.",
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        outage = self.get_object()
+        outage = triage.outage_confirm(
+            outage=outage, actor=request.user, **self.parse(OutageConfirmInputSerializer)
+        )
+        return self.respond(self._fresh(outage))
+
+    @extend_schema(
+        request=OutageDismissInputSerializer,
+        responses=OutageSerializer,
+        description="Dismiss an unconfirmed outage a monitoring alert opened, as a false "
+        "alarm, with a reason: it never counts towards availability and customers never "
+        "see it.",
+    )
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request: Request, pk: str) -> Response:
+        outage = self.get_object()
+        outage = triage.outage_dismiss(
+            outage=outage, actor=request.user, **self.parse(OutageDismissInputSerializer)
         )
         return self.respond(self._fresh(outage))
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from contracts.models import Customer, Service, User
-from outages.models import Outage
+from outages.models import AlertSource, Outage
 from outages.services import outage_close, outage_post_update, outage_record
 from slaportal.months import next_month
 
@@ -220,3 +220,58 @@ def demo_outages(*, today: date, operator: User | None) -> int:
         outage_close(outage=outage, ended_at=end, actor=operator, now=end)
         made += 1
     return made
+
+
+DEMO_SOURCE = "Alertmanager (demo)"
+
+
+@transaction.atomic
+def demo_incidents(*, now: datetime, operator: User | None) -> str | None:
+    """What the incident tools look like in use: an alert source with a route, an alert
+    that has just opened an unconfirmed outage (the top of /ops/), and a maintenance
+    window announced for the days ahead (the status page's upcoming maintenance).
+    Idempotent; the source's token is returned only when it is made."""
+    from outages.alert_config import RouteSpec, alert_route_create, alert_source_create
+    from outages.alert_serializers import AlertmanagerAlertSerializer
+    from outages.alerts import alerts_receive
+
+    token = None
+    source = AlertSource.objects.filter(name=DEMO_SOURCE).first()
+    if source is None:
+        source, token = alert_source_create(name=DEMO_SOURCE, actor=operator, now=now)
+        spec = RouteSpec(
+            source=None,
+            label="service",
+            value="ccms",
+            service=Service.objects.get(code="ccms"),
+            category="internal",
+        )
+        alert_route_create(spec=spec, actor=operator, now=now)
+    started = (now - timedelta(minutes=20)).replace(second=0, microsecond=0)
+    alert = AlertmanagerAlertSerializer(
+        data={
+            "status": "firing",
+            "labels": {"alertname": "EditorSaveErrors", "service": "ccms"},
+            "annotations": {"summary": "Editor save errors above 5 %"},
+            "startsAt": started.isoformat(),
+            "fingerprint": "demo0editorsave",
+        }
+    )
+    alert.is_valid(raise_exception=True)
+    if not Outage.objects.filter(source=Outage.Source.ALERT, ended_at__isnull=True).exists():
+        alerts_receive(source=source, alerts=[alert.validated_data], now=now)
+    title = "Search index rebuild"
+    if not Outage.objects.filter(title=title, started_at__gt=now).exists():
+        window = (now + timedelta(days=3)).replace(hour=4, minute=0, second=0, microsecond=0)
+        outage_record(
+            service=Service.objects.get(code="ccms"),
+            started_at=window,
+            ended_at=window + timedelta(hours=2),
+            announced_at=now,
+            category="scheduled_maintenance",
+            title=title,
+            description="Search may return partial results while the index is rebuilt.",
+            actor=operator,
+            now=now,
+        )
+    return token

@@ -331,10 +331,17 @@ class AlertRoute(models.Model):
     class Meta:
         ordering = ["position", "pk"]
         constraints = [
+            # Two constraints, not one with NULLS NOT DISTINCT, which SQLite lacks.
             models.UniqueConstraint(
                 fields=["source", "label", "value"],
+                condition=Q(source__isnull=False),
                 name="alert_route_unique",
-                nulls_distinct=False,
+                violation_error_message="A route for this label and value exists already.",
+            ),
+            models.UniqueConstraint(
+                fields=["label", "value"],
+                condition=Q(source__isnull=True),
+                name="alert_route_unique_any_source",
                 violation_error_message="A route for this label and value exists already.",
             ),
             models.CheckConstraint(
@@ -370,6 +377,7 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["-starts_at", "-id"], name="alert_newest_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "fingerprint", "starts_at"], name="alert_one_per_firing"

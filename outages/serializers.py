@@ -18,16 +18,25 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contracts.models import Customer, DowntimeCategory, Service
-from outages.models import Outage, OutageUpdate
+from outages.models import Outage, OutageUpdate, Stage
 from slaportal import roles
 from slaportal.months import check_year
+
+# What customer people never get: notes and the triage of false alarms (which they never
+# see anyway: ``outages.selectors.PUBLISHED``).
+STAFF_ONLY = ("internal_notes", "dismissed_at", "dismiss_reason")
 
 
 class OutageUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = OutageUpdate
-        fields = ["id", "posted_at", "text", "public"]
+        fields = ["id", "posted_at", "text", "public", "stage"]
         read_only_fields = fields
+        extra_kwargs = {
+            "stage": {
+                "help_text": "The incident's stage at a public update (empty on internal ones)."
+            }
+        }
 
 
 class OutageSerializer(serializers.ModelSerializer):
@@ -43,6 +52,12 @@ class OutageSerializer(serializers.ModelSerializer):
     internal_notes = serializers.CharField(
         required=False, help_text="Staff only: absent for customer people."
     )
+    dismissed_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Staff only: when operations dismissed it as a false alarm (it never counts).",
+    )
+    dismiss_reason = serializers.CharField(required=False, help_text="Staff only: why.")
 
     class Meta:
         model = Outage
@@ -54,15 +69,25 @@ class OutageSerializer(serializers.ModelSerializer):
             "confirmed_at",
             "announced_at",
             "category",
+            "impact",
+            "source",
             "scope",
             "customers",
             "title",
             "description",
             "internal_notes",
+            "dismissed_at",
+            "dismiss_reason",
             "updates",
             "created_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "source": {
+                "help_text": "manual: recorded by operations; alert: opened by a monitoring "
+                "alert (customers see it once confirmed)."
+            }
+        }
 
     def _viewer_customer_id(self) -> int | None:
         """The requester's organisation, or None for staff."""
@@ -88,7 +113,8 @@ class OutageSerializer(serializers.ModelSerializer):
     def to_representation(self, outage: Outage) -> dict[str, Any]:
         data = super().to_representation(outage)
         if self._viewer_customer_id() is not None:
-            data.pop("internal_notes", None)
+            for private in STAFF_ONLY:
+                data.pop(private, None)
         return data
 
 
@@ -120,6 +146,11 @@ class OutageInputSerializer(serializers.Serializer):
         allow_null=True, required=False, help_text="Scheduled maintenance only."
     )
     category = serializers.ChoiceField(choices=DowntimeCategory.choices)
+    impact = serializers.ChoiceField(
+        choices=Outage.Impact.choices,
+        required=False,
+        help_text="What customers notice; when a new outage gives none, it follows the cause.",
+    )
     scope = serializers.ChoiceField(choices=Outage.Scope.choices, default=Outage.Scope.ALL)
     customers = serializers.PrimaryKeyRelatedField(
         many=True,
@@ -148,6 +179,15 @@ class OutageUpdateInputSerializer(serializers.Serializer):
     public = serializers.BooleanField(
         default=True, help_text="False: an internal note on the timeline, for staff only."
     )
+    stage = serializers.ChoiceField(
+        choices=Stage.choices,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Public updates: the incident's stage (investigating, identified, monitoring, "
+        "resolved; maintenance: scheduled, in_progress, verifying, completed). Empty: it "
+        "stays at its stage. Internal notes give none.",
+    )
 
 
 class OutageCloseInputSerializer(serializers.Serializer):
@@ -157,4 +197,29 @@ class OutageCloseInputSerializer(serializers.Serializer):
         required=False,
         default="",
         help_text="The public closing update; a standard sentence when empty.",
+    )
+
+
+class OutageConfirmInputSerializer(serializers.Serializer):
+    """Confirm an outage a monitoring alert opened."""
+
+    confirmed_at = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the service was confirmed unavailable; now when not given. Policies "
+        "whose downtime starts at confirmation count from here.",
+    )
+    category = serializers.ChoiceField(
+        choices=DowntimeCategory.choices, required=False, help_text="The cause, if known now."
+    )
+    impact = serializers.ChoiceField(
+        choices=Outage.Impact.choices, required=False, help_text="The impact, if known now."
+    )
+
+
+class OutageDismissInputSerializer(serializers.Serializer):
+    """Dismiss an unconfirmed outage a monitoring alert opened, as a false alarm."""
+
+    reason = serializers.CharField(
+        max_length=300, allow_blank=True, help_text="Why it is a false alarm (required)."
     )

@@ -20,7 +20,7 @@ from django.utils import timezone
 from audit.services import audit_record, changed, snapshot
 from contracts.models import Contract, Customer, DowntimeCategory, Service, User
 from outages.models import Outage, OutageUpdate, ReissueRequest, Stage
-from outages.reopening import ended_contract_months
+from outages.reopening import ended_contract_months, touched
 from outages.stages import checked_stage, current_stage, default_impact, opening_stage
 from slaportal import roles
 
@@ -100,6 +100,7 @@ def _interval(outage: Outage, now: datetime) -> tuple[datetime, datetime]:
 
 def _request_reissues(
     outage: Outage,
+    service_id: int,
     intervals: Iterable[tuple[datetime, datetime]],
     customers: Iterable[int] | None,
     *,
@@ -109,7 +110,7 @@ def _request_reissues(
 ) -> int:
     """Open a re-issue request for each affected contract-month that has already ended."""
     created = 0
-    for contract, month in ended_contract_months(outage.service_id, intervals, customers, now):
+    for contract, month in ended_contract_months(service_id, intervals, customers, now):
         # Locked: a re-issue resolving this request right now measured the month
         # before this change; once it commits the row no longer matches and a new
         # request is opened for the next tick, instead of piling onto a closed one.
@@ -241,6 +242,7 @@ def _change(
     outage = Outage.objects.select_for_update().get(pk=outage.pk)
     audited = _audited(outage)
     before, before_scope = outage_snapshot(outage, now)
+    before_service_id = outage.service_id
     for name, value in changes.items():
         setattr(outage, name, value)
     customer_list = list(customers) if customers is not None else list(outage.customers.all())
@@ -249,7 +251,14 @@ def _change(
     outage_validate(outage, customer_list, now)
     outage.save()
     outage.customers.set(customer_list)
-    outage_changed(outage=outage, before=before, before_scope=before_scope, actor=actor, now=now)
+    outage_changed(
+        outage=outage,
+        before=before,
+        before_scope=before_scope,
+        actor=actor,
+        now=now,
+        before_service_id=before_service_id,
+    )
     return outage, audited
 
 
@@ -260,25 +269,23 @@ def outage_changed(
     before_scope: list[int] | None,
     actor: User | None,
     now: datetime,
+    before_service_id: int | None = None,
 ) -> int:
     """After an outage is saved (here or in the admin): ask for re-issue of every ended
-    month its old or new interval touches, for every customer its old or new scope named.
-    ``before`` is None for a new outage."""
-    after_scope = _scope_ids(outage)
-    if before is None:
-        scope = after_scope
-    else:
-        scope = None if before_scope is None or after_scope is None else before_scope + after_scope
-    intervals = [_interval(outage, now)] + ([before] if before is not None else [])
+    month its old or new interval touches, for every customer its old or new scope named
+    (``outages.reopening.touched``). ``before`` is None for a new outage. An outage moved
+    to another service (``before_service_id``) reopens the old service's months too."""
+    intervals, scope = touched(_interval(outage, now), _scope_ids(outage), before, before_scope)
     verb = "recorded" if before is None else "changed"
-    return _request_reissues(
-        outage,
-        intervals,
-        scope,
-        actor=actor,
-        reason=f"Outage {verb} after the month ended: {outage.title}",
-        now=now,
+    reason = f"Outage {verb} after the month ended: {outage.title}"
+    made = _request_reissues(
+        outage, outage.service_id, intervals, scope, actor=actor, reason=reason, now=now
     )
+    if before is not None and before_service_id not in (None, outage.service_id):
+        made += _request_reissues(
+            outage, before_service_id, [before], before_scope, actor=actor, reason=reason, now=now
+        )
+    return made
 
 
 def outage_snapshot(
@@ -357,7 +364,12 @@ def outage_close(
     outage, before = _change(outage=outage, actor=actor, customers=None, now=now, ended_at=ended_at)
     update = _post_update(
         outage=outage,
-        text=text or "Service restored. This incident is resolved.",
+        text=text
+        or (
+            "The maintenance is completed."
+            if outage.is_maintenance
+            else "Service restored. This incident is resolved."
+        ),
         public=True,
         stage=Stage.COMPLETED if outage.is_maintenance else Stage.RESOLVED,
         actor=actor,

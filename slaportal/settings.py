@@ -197,8 +197,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = env.integer("CELERY_RESULT_EXPIRES", 86400, minimum=60)
-# Redis gives an unacknowledged message to another worker after this many seconds (its
-# worker presumed dead): longer than any task's time limit and any retry countdown.
+# Redis redelivers an unacknowledged message after this long (its worker presumed dead).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10)
 }
@@ -264,6 +263,8 @@ SPECTACULAR_SETTINGS = {
         "DowntimeCategoryEnum": "contracts.models.DowntimeCategory",
         "OutageScopeEnum": "outages.models.Outage.Scope",
         "OutageImpactEnum": "outages.models.Outage.Impact",
+        "OutageSourceEnum": "outages.models.Outage.Source",
+        "OutageStageEnum": "outages.models.Stage",
         "CreditStatusEnum": "credits.models.Credit.Status",
         "LedgerEntryKindEnum": "credits.models.LedgerEntry.Kind",
         "InvoiceLineKindEnum": "contracts.models.InvoiceLine.Kind",
@@ -276,7 +277,6 @@ SPECTACULAR_SETTINGS = {
         "CreditNoteKindEnum": "credits.models.CreditNote.Kind",
         "PdfUnavailableCodeEnum": ["altered", "missing"],
     },
-    # The webhook payloads (x-webhooks), then drf-spectacular's default enum naming.
     "POSTPROCESSING_HOOKS": [
         "outbox.openapi.webhook_components",
         "drf_spectacular.hooks.postprocess_schema_enums",

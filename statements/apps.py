@@ -17,3 +17,10 @@ class StatementsConfig(AppConfig):
         from statements import webhooks
 
         webhooks.register()
+
+        # Outages warn before a change reopens a stated month, and open re-issue requests
+        # for it; which months are stated is ours to say (outages cannot import us).
+        from outages.reopening import register_stated
+        from statements.selectors import stated_months
+
+        register_stated(stated_months)

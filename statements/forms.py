@@ -94,3 +94,15 @@ class ReissueForm(forms.Form):
     force = forms.BooleanField(
         required=False, label="Re-issue even if the figures have not changed"
     )
+
+
+class DismissReissueForm(forms.Form):
+    # Not required here: the service refuses an empty reason with its own message, so
+    # the page and any other caller say the same thing.
+    note = forms.CharField(
+        label="Reason for dismissing",
+        required=False,
+        max_length=300,
+        help_text="Required. Kept with the request and in the audit log.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Only the description changed"}),
+    )

@@ -26,10 +26,11 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from contracts.models import Contract, Customer, SeverityTerm
+from contracts.models import Contract, Customer, SeverityTerm, User
 from credits.models import Credit
 from outages.models import ReissueRequest
 from outbox.models import OutboxMessage
+from slaportal import authority
 from slaportal.months import month_bounds, month_days, month_of
 from statements.models import UNDELIVERED, Statement, StatementCredit, StatementRunItem
 from tickets.clocks import BREACHED, MET, NO_TARGET, Target
@@ -254,5 +255,57 @@ def lost_claims(now: datetime) -> QuerySet[StatementRunItem]:
     )
 
 
+# ---------------------------------------------------------------- re-issue requests
+
+
 def open_reissue_requests() -> QuerySet[ReissueRequest]:
     return ReissueRequest.objects.filter(resolved_at__isnull=True).order_by("requested_at", "pk")
+
+
+def issued_statements(pairs: set[tuple[int, date]]) -> dict[tuple[int, date], Statement]:
+    """The issued (current) statement of each (contract id, month) pair that has one."""
+    if not pairs:
+        return {}
+    rows = Statement.objects.filter(
+        status=Statement.Status.ISSUED,
+        contract_id__in={contract_id for contract_id, _ in pairs},
+        month__in={month for _, month in pairs},
+    )
+    found = {(s.contract_id, s.month): s for s in rows}
+    return {pair: found[pair] for pair in pairs if pair in found}
+
+
+def stated_months(pairs: set[tuple[int, date]]) -> dict[tuple[int, date], str]:
+    """The lookup ``outages.reopening`` asks (registered in ``StatementsConfig.ready``):
+    the pairs with an issued statement, each with the statement's name."""
+    return {
+        pair: f"{statement.number}, revision {statement.revision}"
+        for pair, statement in issued_statements(pairs).items()
+    }
+
+
+def reissue_requests_for_staff(actor: User) -> QuerySet[ReissueRequest]:
+    """The re-issue requests of the customers ``actor`` acts for (every customer's for an
+    administrator, their own customers' for an account manager, none for anyone else)."""
+    requests = ReissueRequest.objects.select_related(
+        "contract__customer", "outage", "requested_by", "resolved_by"
+    )
+    return authority.scope_acted_for(requests, actor, "contract__customer")
+
+
+def waiting_reissue_requests(actor: User) -> QuerySet[ReissueRequest]:
+    """Waiting for staff, oldest first."""
+    return (
+        reissue_requests_for_staff(actor)
+        .filter(resolved_at__isnull=True)
+        .order_by("requested_at", "pk")
+    )
+
+
+def resolved_reissue_requests(actor: User) -> QuerySet[ReissueRequest]:
+    """Resolved, latest first."""
+    return (
+        reissue_requests_for_staff(actor)
+        .filter(resolved_at__isnull=False)
+        .order_by("-resolved_at", "-pk")
+    )

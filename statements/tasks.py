@@ -24,7 +24,6 @@ from django.db import InterfaceError, OperationalError
 from contracts.models import Contract
 from statements.services import (
     statement_generate,
-    statement_reissue_requested,
     statement_render,
     statement_run_item_process,
     statements_tick,
@@ -65,11 +64,3 @@ def statement_generate_task(contract_id: int, month_iso: str, item_id: int | Non
 def statement_render_task(statement_id: int) -> str:
     """Store the statement's PDF once its credits are decided, then e-mail it."""
     return statement_render(statement_id=statement_id)
-
-
-@shared_task(**RETRYING)
-def statement_reissue_requested_task(contract_id: int, month_iso: str) -> str:
-    """Resolve a contract-month's re-issue requests (re-issuing when figures changed)."""
-    contract = Contract.objects.select_related("policy__measurement_calendar").get(pk=contract_id)
-    statement = statement_reissue_requested(contract=contract, month=date.fromisoformat(month_iso))
-    return statement.number if statement is not None else "no statement"

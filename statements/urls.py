@@ -1,8 +1,9 @@
-"""Statement pages: the customer's statements under /portal/, staff under /backoffice/."""
+"""Statement pages: the customer's statements under /portal/, staff under /backoffice/
+(statements, runs, and the re-issue requests waiting for staff)."""
 
 from django.urls import path
 
-from statements.views import portal, staff
+from statements.views import portal, reissues, staff
 
 urlpatterns = [
     path("portal/statements/", portal.statement_list, name="portal-statements"),
@@ -46,5 +47,17 @@ urlpatterns = [
         "backoffice/statements/<int:statement_id>/reissue/",
         staff.statement_reissue_view,
         name="staff-statement-reissue",
+    ),
+    # Re-issue requests waiting for staff: an outage changed after a stated month ended.
+    path("backoffice/reissues/", reissues.reissue_request_list, name="staff-reissue-requests"),
+    path(
+        "backoffice/reissues/<int:request_id>/reissue/",
+        reissues.reissue_request_reissue_view,
+        name="staff-reissue-request-reissue",
+    ),
+    path(
+        "backoffice/reissues/<int:request_id>/dismiss/",
+        reissues.reissue_request_dismiss_view,
+        name="staff-reissue-request-dismiss",
     ),
 ]

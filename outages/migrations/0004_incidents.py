@@ -215,7 +215,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='alertroute',
-            constraint=models.UniqueConstraint(fields=('source', 'label', 'value'), name='alert_route_unique', nulls_distinct=False, violation_error_message='A route for this label and value exists already.'),
+            constraint=models.UniqueConstraint(condition=models.Q(('source__isnull', False)), fields=('source', 'label', 'value'), name='alert_route_unique', violation_error_message='A route for this label and value exists already.'),
+        ),
+        migrations.AddConstraint(
+            model_name='alertroute',
+            constraint=models.UniqueConstraint(condition=models.Q(('source__isnull', True)), fields=('label', 'value'), name='alert_route_unique_any_source', violation_error_message='A route for this label and value exists already.'),
         ),
         migrations.AddConstraint(
             model_name='alertroute',

@@ -1,5 +1,6 @@
 """The monthly run: plan a month's statements as a run of claimed items, process a
-batch of items, retry a run's failures, the hourly tick, and re-issue requests.
+batch of items, retry a run's failures, and the hourly tick (which settles the re-issue
+requests of unstated months: ``statements.services.reissues``).
 
 Work is claimed in the database, never with cache locks: a run's items are inserted
 with ``ON CONFLICT DO NOTHING`` against a partial unique index (one *pending* item per
@@ -31,15 +32,14 @@ from slaportal import authority, roles
 from slaportal.months import month_days, month_has_ended
 from slaportal.transactions import after_commit
 from statements.models import Statement, StatementRun, StatementRunItem
-from statements.selectors import (
-    current_statement,
-    due_contract_months,
-    lost_claims,
-    open_reissue_requests,
-)
+from statements.selectors import due_contract_months, lost_claims
 from statements.services.delivery import statements_deliver_owed
-from statements.services.generate import statement_generate, statement_reissue
+from statements.services.generate import statement_generate
 from statements.services.prepare import Prepared, locked_contracts, statements_prepare
+from statements.services.reissues import reissue_requests_settle
+from statements.services.reissues import (  # re-exported: statements.services names it here
+    statement_reissue_requested as statement_reissue_requested,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,6 @@ def _dispatch_item(contract_id: int, month: date, item_id: int) -> None:
     from statements.tasks import statement_generate_task  # the tasks module imports services
 
     statement_generate_task.delay(contract_id, month.isoformat(), item_id)
-
-
-def _dispatch_reissue(contract_id: int, month: date) -> None:
-    from statements.tasks import statement_reissue_requested_task
-
-    statement_reissue_requested_task.delay(contract_id, month.isoformat())
 
 
 def contracts_owed(month: date, *, now: datetime, contract_ids: list[int] | None = None):
@@ -283,32 +277,6 @@ def statement_run_retry(
     )
 
 
-# ---------------------------------------------------------------- re-issue requests
-
-
-def statement_reissue_requested(
-    *, contract: Contract, month: date, now: datetime | None = None
-) -> Statement | None:
-    """Resolve the contract-month's open re-issue requests: re-issue its statement when
-    one was issued and the figures changed; a month without an issued statement needs
-    nothing (it is measured as it stands when it is generated)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        # Resolved in the same transaction that measures the month again, so a change
-        # that lands after this point opens a new request for the next tick.
-        requests = list(
-            open_reissue_requests().select_for_update().filter(contract=contract, month=month)
-        )
-        if not requests:
-            return current_statement(contract, month)
-        type(requests[0]).objects.filter(pk__in=[r.pk for r in requests]).update(resolved_at=now)
-        current = current_statement(contract, month)
-        if current is None or current.status == Statement.Status.DRAFT:
-            return current
-        reason = "Re-issued: " + "; ".join(dict.fromkeys(r.reason for r in requests))
-        return statement_reissue(contract=contract, month=month, now=now, reason=reason)
-
-
 # ---------------------------------------------------------------- the hourly tick
 
 
@@ -317,7 +285,7 @@ class Tick:
     runs: list[StatementRun] = field(default_factory=list)
     redispatched: int = 0
     deliveries: int = 0
-    reissues: int = 0
+    reissues: int = 0  # requests of unstated months, resolved without a person
 
     def as_dict(self) -> dict:
         return {
@@ -333,7 +301,9 @@ def statements_tick(*, now: datetime | None = None) -> Tick:
     statements (the last ended month there, and up to two before it, so a scheduler
     that was down over the 1st catches up by itself, exactly once); re-dispatch lost
     claims; render and send the statements still owed their PDF or e-mail whose credits
-    are all decided (``statements_deliver_owed``); fan out re-issue requests."""
+    are all decided (``statements_deliver_owed``); resolve the re-issue requests of
+    months with no issued statement (``reissue_requests_settle``; a stated month's
+    request waits for staff, who re-issue or dismiss it)."""
     now = now or timezone.now()
     tick = Tick()
     for item in lost_claims(now).select_related("run"):
@@ -350,8 +320,5 @@ def statements_tick(*, now: datetime | None = None) -> Tick:
         if run is not None:
             tick.runs.append(run)
     tick.deliveries = statements_deliver_owed()
-    pairs = dict.fromkeys(open_reissue_requests().values_list("contract_id", "month"))
-    for contract_id, month in pairs:
-        after_commit(_dispatch_reissue, contract_id, month)
-        tick.reissues += 1
+    tick.reissues = reissue_requests_settle(now=now)
     return tick

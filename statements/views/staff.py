@@ -18,7 +18,7 @@ from slaportal.pages import paginate, render_zoned
 from slaportal.permissions import role_required
 from statements.forms import GenerateForm, ReissueForm, StatementFilterForm
 from statements.models import Statement, StatementRun, StatementRunItem
-from statements.selectors import statement_email, statements_for_staff
+from statements.selectors import statement_email, statements_for_staff, waiting_reissue_requests
 from statements.services import (
     may_restore,
     statement_generate,
@@ -66,6 +66,9 @@ def statement_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "generate_form": GenerateForm(),
             "may_act": _may_act(request),
+            "reissues_waiting": (
+                waiting_reissue_requests(request.user).count() if _may_act(request) else 0
+            ),
         },
     )
 

@@ -153,6 +153,8 @@ RULES: dict[str, object] = {
     "outages_create": roles(operations=OK, admin=OK),
     "outages_partial_update": obj(roles(operations=OK, admin=OK), roles(operations=OK, admin=OK)),
     "outages_close_create": obj(roles(operations=OK, admin=OK), roles(operations=OK, admin=OK)),
+    "outages_confirm_create": obj(roles(operations=OK, admin=OK), roles(operations=OK, admin=OK)),
+    "outages_dismiss_create": obj(roles(operations=OK, admin=OK), roles(operations=OK, admin=OK)),
     "outages_updates_create": obj(roles(operations=OK, admin=OK), roles(operations=OK, admin=OK)),
     # People: a customer's admin manages their organisation's people.
     "people_list": roles(customer_admin=OK),

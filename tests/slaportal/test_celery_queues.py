@@ -20,7 +20,6 @@ STATEMENT_TASKS = [
     "statements.tasks.statements_tick_task",
     "statements.tasks.statement_generate_task",
     "statements.tasks.statement_render_task",
-    "statements.tasks.statement_reissue_requested_task",
     "credits.tasks.credit_note_deliver_task",
 ]
 DEFAULT_TASKS = [

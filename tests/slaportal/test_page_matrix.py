@@ -159,6 +159,15 @@ RULES: dict[str, Rule] = {
     "ops-outage-edit": get(OPS),
     "ops-outage-update": post(OPS, {"text": REASON}),
     "ops-outage-close": post(OPS),
+    "ops-outage-confirm": post(OPS),
+    "ops-outage-dismiss": post(OPS, {"dismiss-reason": REASON}),
+    # Alert intake: sources (their token shown once) and the label-to-service routes.
+    "ops-alerts": get(OPS),
+    "ops-alert-source-new": post(OPS, {"name": REASON}),
+    "ops-alert-source-deactivate": post(OPS),
+    "ops-alert-route-new": post(OPS, {"label": "service", "value": "matrix-new"}),
+    "ops-alert-route-edit": get(OPS),
+    "ops-alert-route-delete": post(OPS),
     "ops-contracts": get(AVAILABILITY),
     "ops-contract-availability": get(AVAILABILITY),
     # Credits, invoices and credit notes.
@@ -208,6 +217,11 @@ RULES: dict[str, Rule] = {
     "status-page": get(public()),
     "status-incident": get(public(), ids={"outage_id": "public_outage_id"}),
     "status-feed": get(public()),
+    # Re-issue requests: the customer's account managers and administrators; another
+    # customer's request is hidden from an account manager who does not manage it.
+    "staff-reissue-requests": get(MANAGERS),
+    "staff-reissue-request-reissue": post(MONEY_OBJECT),
+    "staff-reissue-request-dismiss": post(MONEY_OBJECT, {"note": REASON}),
     # The status in Statuspage's shape (JSON): public like the page.
     "statuspage-summary": get(public()),
     "statuspage-status": get(public()),

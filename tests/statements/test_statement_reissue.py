@@ -67,7 +67,18 @@ def test_a_changed_outage_reissues_the_month_and_the_approval_settles_the_differ
     assert second.supersedes == first
     assert second.snapshot["replaces"]["number"] == first.number
     assert "Heretto CCMS down" in second.reason
-    assert not ReissueRequest.objects.filter(resolved_at__isnull=True).exists()
+    [request] = ReissueRequest.objects.all()
+    assert (request.resolution, request.resolved_at, request.resolved_by) == (
+        "reissued",
+        LATER,
+        None,
+    )
+    assert request.resolution_note == f"Re-issued as {second.number} (revision 2)."
+    [resolved] = AuditEntry.objects.filter(action="reissue_request.reissue")
+    assert resolved.changes == {
+        "resolution": {"before": None, "after": "reissued"},
+        "statement": {"before": first.number, "after": second.number},
+    }
     [credit] = statement_credits(second)
     assert (credit.revision, credit.amount, credit.status) == (2, D("400.00"), "pending")
     [entry] = AuditEntry.objects.filter(action="statement.reissue")
@@ -177,9 +188,13 @@ def test_a_change_that_leaves_the_figures_as_they_were_resolves_without_a_revisi
     outage = Outage.objects.get(title="Heretto CCMS down")
     outage_change(outage=outage, actor=None, now=LATER, description="Root cause: a bad deploy.")
     assert ReissueRequest.objects.filter(resolved_at__isnull=True).count() == 1
-    again = statement_reissue_requested(contract=june_contract, month=JUNE, now=LATER)
+    again = statement_reissue_requested(
+        contract=june_contract, month=JUNE, now=LATER, actor=account_manager
+    )
     assert again == first and Statement.objects.count() == 1
-    assert not ReissueRequest.objects.filter(resolved_at__isnull=True).exists()
+    [request] = ReissueRequest.objects.all()
+    assert (request.resolution, request.resolved_by) == ("unchanged", account_manager)
+    assert request.resolution_note == f"The figures did not change: {first.number} stands."
     forced = statement_reissue(
         contract=june_contract, month=JUNE, now=LATER, reason="Corrected address", force=True
     )
@@ -191,7 +206,7 @@ def test_a_month_without_an_issued_statement_cannot_be_reissued(june_contract):
         statement_reissue(contract=june_contract, month=JUNE, now=NOW)
 
 
-def test_the_tick_fans_out_requests_and_resolves_those_of_months_without_statements(
+def test_the_tick_resolves_unstated_months_and_leaves_issued_statements_to_staff(
     june_contract, account_manager, celery_eager, django_capture_on_commit_callbacks
 ):
     may = date(2026, 5, 1)
@@ -200,12 +215,29 @@ def test_the_tick_fans_out_requests_and_resolves_those_of_months_without_stateme
     _lengthen_the_ccms_outage(900)
     with time_machine.travel(LATER, tick=False), django_capture_on_commit_callbacks(execute=True):
         tick = statements_tick()
-    assert tick.reissues == 2
-    assert not ReissueRequest.objects.filter(resolved_at__isnull=True).exists()
-    assert list(
-        Statement.objects.filter(month=JUNE).order_by("revision").values_list("revision", "status")
-    ) == [(1, "superseded"), (2, "issued")]
-    assert Statement.objects.get(revision=2).supersedes == first
-    # May had no statement: the tick planned it (it has ended); no re-issue was needed.
+    assert tick.reissues == 1
+    settled = ReissueRequest.objects.get(month=may)
+    assert (settled.resolution, settled.resolved_at, settled.resolved_by) == (
+        "no_statement",
+        LATER,
+        None,
+    )
+    [entry] = AuditEntry.objects.filter(action="reissue_request.settle")
+    assert (entry.actor, entry.object_id) == (None, str(settled.pk))
+    # June has an issued statement: re-issuing it sends the customer a revised one, which
+    # its account manager decides; the tick leaves it as it was.
+    waiting = ReissueRequest.objects.get(month=JUNE)
+    assert (waiting.resolved_at, waiting.resolution) == (None, "")
+    assert list(Statement.objects.filter(month=JUNE).values_list("revision", "status")) == [
+        (1, "issued")
+    ]
+    first.refresh_from_db()
+    assert first.status == "issued"
+    # May had no statement: the tick planned it (it has ended), measured as it stands.
     assert Statement.objects.filter(month=may, revision=1).count() == 1
     assert Credit.objects.filter(month=may).count() == 0
+
+    with time_machine.travel(LATER + timedelta(hours=1), tick=False):
+        again = statements_tick()
+    assert again.reissues == 0
+    assert ReissueRequest.objects.get(month=JUNE).resolved_at is None

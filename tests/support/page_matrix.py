@@ -35,7 +35,9 @@ SIDES = ("own", "foreign")
 # The REST API has its own matrix (test_authority_matrix.py), the Django admin its own
 # permission model (one test of its own in the page matrix), the API's docs and schema
 # live under it; static and media files are no pages.
-NOT_PAGES = ("api/v1/", "admin/", "static/", "media/")
+# Not pages: the API (its own matrix), the admin, files, and machine webhooks (hooks/:
+# a bearer token per monitoring source, tested in tests/outages/test_alert_intake.py).
+NOT_PAGES = ("api/v1/", "admin/", "static/", "media/", "hooks/")
 # Where the second-factor middleware sends a session that has not given its code.
 SECOND_FACTOR = "/accounts/two-factor/"
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -261,6 +263,8 @@ def build_world() -> World:
     credit note to an invoice, a pending credit, an issued statement, a failed statement
     run, a ticket with an attachment and a person; the account manager manages the own
     customer only. One public outage and a webhook endpoint with a delivery too."""
+    from outages.alert_config import RouteSpec, alert_route_create, alert_source_create
+    from outages.models import ReissueRequest
     from outages.services import outage_record
     from outbox.models import WebhookDelivery
     from outbox.services import webhook_emit, webhook_endpoint_create
@@ -277,6 +281,9 @@ def build_world() -> World:
     )
     ids: dict[str, list] = {}
     for made in sides.values():
+        reissue = ReissueRequest.objects.create(
+            contract=made.contract, month=MAY, reason="Outage changed after May ended"
+        )
         for key, value in {
             "contract_id": made.contract.pk,
             "credit_id": made.pending.pk,
@@ -288,6 +295,7 @@ def build_world() -> World:
             "run_id": made.run.pk,
             "ticket_id": made.ticket.pk,
             "attachment_id": made.attachment.pk,
+            "request_id": reissue.pk,
         }.items():
             ids.setdefault(key, []).append(value)
     service = sides["foreign"].service
@@ -298,6 +306,14 @@ def build_world() -> World:
         ended_at=datetime(2026, 7, 1, 13, tzinfo=UTC),
         category="internal",
         title="Publishing unavailable",
+        actor=None,
+        now=NOW,
+    )
+    source, _ = alert_source_create(name="Page matrix", actor=None, now=NOW)
+    alert_route = alert_route_create(
+        spec=RouteSpec(
+            source=None, label="service", value="matrix", service=service, category="internal"
+        ),
         actor=None,
         now=NOW,
     )
@@ -318,6 +334,8 @@ def build_world() -> World:
             "token": ("expired-link", "expired-link"),
             # A status subscriber's e-mailed links: their token is the key, no login.
             "subscriber_token": (subscriber.token, subscriber.token),
+            "source_id": (source.pk, source.pk),
+            "route_id": (alert_route.pk, alert_route.pk),
         }
     )
     return world

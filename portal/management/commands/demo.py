@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from contracts.demo import DEMO_PASSWORD, demo_build
 from contracts.models import User
-from outages.demo import demo_outages
+from outages.demo import demo_incidents, demo_outages
 from outbox.models import OutboxMessage
 from statements.demo import demo_statements
 from tickets.demo import demo_tickets
@@ -21,6 +21,12 @@ class Command(BaseCommand):
             today=today, operator=User.objects.get(username="ops@provider.example")
         )
         self.stdout.write(f"Demo outages recorded: {outages}.")
+        token = demo_incidents(now=now, operator=User.objects.get(username="ops@provider.example"))
+        if token:
+            self.stdout.write(
+                f"Alert intake: POST Alertmanager webhooks to /hooks/alertmanager/ with "
+                f"'Authorization: Bearer {token}' (shown once; routes at /ops/alerts/)."
+            )
         mails = OutboxMessage.objects.count()
         tickets = demo_tickets(today=today, now=now)
         mails = OutboxMessage.objects.count() - mails
