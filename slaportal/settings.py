@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from slaportal import env
+from slaportal import api_schema, env, observability, storage
 from slaportal.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "slaportal.middleware.RequestIdMiddleware",
     "slaportal.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -160,6 +161,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.string("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Files: local under MEDIA_ROOT, or a private S3-compatible bucket (STORAGE_URL) shared
+# by every machine (slaportal/storage.py). Static files: WhiteNoise serves them from
+# STATIC_ROOT (collectstatic, the release line) with compressed, hashed names.
+STORAGES = {
+    "default": storage.default_storage_settings(env.string("STORAGE_URL"), MEDIA_ROOT),
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # E-mail: SMTP when EMAIL_URL is given, otherwise one .eml file per message.
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "SLA Portal <sla-portal@localhost>")
@@ -248,40 +256,7 @@ REST_FRAMEWORK = {
         "user": _rate("API_THROTTLE_USER", "1200/minute"),
     },
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "SLA Portal API",
-    "DESCRIPTION": "Contracts, outages, tickets, statements and service credits.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SCHEMA_PATH_PREFIX": r"/api/v1/",  # ids from the path after it (status JSON is in too)
-    # Stable enum names, so later apps adding a "category" or "scope" field cannot clash.
-    "ENUM_NAME_OVERRIDES": {
-        "DowntimeCategoryEnum": "contracts.models.DowntimeCategory",
-        "OutageScopeEnum": "outages.models.Outage.Scope",
-        "OutageImpactEnum": "outages.models.Outage.Impact",
-        "OutageSourceEnum": "outages.models.Outage.Source",
-        "OutageStageEnum": "outages.models.Stage",
-        "CreditStatusEnum": "credits.models.Credit.Status",
-        "LedgerEntryKindEnum": "credits.models.LedgerEntry.Kind",
-        "InvoiceLineKindEnum": "contracts.models.InvoiceLine.Kind",
-        "InvoiceKindEnum": "contracts.models.policies.InvoiceKind",
-        "TicketStatusEnum": "tickets.models.Ticket.Status",
-        "TicketChannelEnum": "tickets.models.Channel",
-        "TicketEventKindEnum": "tickets.models.TicketEvent.Kind",
-        "TicketClockStateEnum": "tickets.serializers.CLOCK_STATES",
-        # Named here since the webhook payloads (x-webhooks) add more fields called "kind".
-        "CreditNoteKindEnum": "credits.models.CreditNote.Kind",
-        "PdfUnavailableCodeEnum": ["altered", "missing"],
-    },
-    "POSTPROCESSING_HOOKS": [
-        "outbox.openapi.webhook_components",
-        "drf_spectacular.hooks.postprocess_schema_enums",
-    ],
-}
+SPECTACULAR_SETTINGS = api_schema.SPECTACULAR_SETTINGS  # slaportal/api_schema.py
 
 # Security. Everything defaults to the safe value whenever DEBUG is off; a
 # deployment behind a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.

@@ -27,6 +27,8 @@ os.environ.setdefault(
 os.environ.setdefault("REQUIRE_TWO_FACTOR", "0")
 
 Path(os.environ["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+# WhiteNoise serves STATIC_ROOT; the suite never runs collectstatic into it.
+(Path(os.environ["VAR_DIR"]) / "static").mkdir(exist_ok=True)
 
 from slaportal.settings import *  # noqa: E402,F403
 
@@ -46,3 +48,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # apart on a loaded machine) never see that time-driven session write. The idle tests
 # travel 25+ minutes between requests, so they still move the clock.
 STAFF_SESSION_REFRESH_SECONDS = 600
+# Static files as they are in the source tree: the hashed manifest is made by collectstatic
+# at release time (tests/slaportal/test_static_files.py runs that path for real).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -63,6 +63,7 @@ def test_admin_adds_a_person_who_sets_a_password_and_signs_in(
     assert response.request["PATH_INFO"] == "/portal/"
     assert nav_labels(response) == [
         "Home",
+        "Incidents",
         "Tickets",
         "Credits",
         "Credit notes",

@@ -246,6 +246,7 @@ def test_customer_credits_page_has_a_helpful_empty_state(client, customer_user):
     assert "No service credits so far." in html
     assert nav_labels(response) == [
         "Home",
+        "Incidents",
         "Tickets",
         "Credits",
         "Credit notes",

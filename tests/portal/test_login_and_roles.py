@@ -31,6 +31,7 @@ ROLE_HOMES = {
 NAV = {
     "customer_user": [
         "Home",
+        "Incidents",
         "Tickets",
         "Credits",
         "Credit notes",
@@ -40,6 +41,7 @@ NAV = {
     ],
     "customer_admin": [
         "Home",
+        "Incidents",
         "Tickets",
         "Credits",
         "Credit notes",

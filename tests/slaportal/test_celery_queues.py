@@ -23,6 +23,8 @@ STATEMENT_TASKS = [
     "credits.tasks.credit_note_deliver_task",
 ]
 DEFAULT_TASKS = [
+    "status.tasks.fanout_update_task",
+    "status.tasks.fanout_sweep_task",
     "tickets.tasks.escalate_tickets",
     "tickets.tasks.fetch_email",
     "outbox.tasks.outbox_send",
