@@ -11,8 +11,6 @@ from typing import Any
 
 def default_storage_settings(storage_url: str | None, media_root: Path) -> dict[str, Any]:
     if not storage_url:
-        return {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(media_root)},
-        }
+        # No "location": FileSystemStorage then follows MEDIA_ROOT, also when it changes.
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     raise NotImplementedError("S3 storage: being built (issue 19).")
