@@ -115,4 +115,13 @@ SCHEDULES = [
         "task, maintenance whose announcement time has come, an alert's outage just "
         "confirmed) to subscribers or the affected customers' people, once each.",
     ),
+    Schedule(
+        name="portal: delete expired sessions",
+        task="portal.tasks.clear_expired_sessions_task",
+        minute="50",
+        hour="*",
+        timezone="UTC",
+        description="Hourly: sessions past their expiry (Django's clearsessions) are deleted; "
+        "Django never deletes them itself.",
+    ),
 ]

@@ -45,6 +45,7 @@ urlpatterns = [
     path("am/", views.account_manager_home, name="am-home"),
     path("backoffice/", views.backoffice_home, name="backoffice-home"),
     path("healthz", healthz, name="healthz"),
+    path("", include("portal.metrics_urls")),
     # Invited people have no password yet; the reset form must reach them too.
     path(
         "accounts/password_reset/",

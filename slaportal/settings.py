@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     # Swagger UI and Redoc served from the package, not a CDN (docs work offline).
     "drf_spectacular_sidecar",
     "csp",
+    "django_prometheus",
     "django_celery_beat",
     "axes",
     "contracts",
@@ -63,7 +64,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: every response and every log line of the request carries its id.
+    # Outermost: the request metrics time and count everything, the id included.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Then: every response and every log line of the request carries its id.
     "slaportal.middleware.RequestIdMiddleware",
     "slaportal.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -79,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Counts the status actually sent, lockouts included (axes stays last).
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes requires: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -105,6 +110,10 @@ TEMPLATES = [
 DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.integer("CONN_MAX_AGE", 0, minimum=0)
+# django-prometheus's wrappers of the same backends count every query and connection.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends."
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache (the public status page): Redis when CACHE_URL is given, else per-process memory.
@@ -261,8 +270,9 @@ SPECTACULAR_SETTINGS = api_schema.SPECTACULAR_SETTINGS  # slaportal/api_schema.p
 # Security. Everything defaults to the safe value whenever DEBUG is off; a
 # deployment behind a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", not DEBUG)
-# A load balancer probes /healthz over plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# A load balancer probes /healthz, Prometheus scrapes each web machine's /metrics, over
+# plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.boolean("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env.boolean("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
@@ -297,6 +307,9 @@ CONTENT_SECURITY_POLICY = {
 # /healthz tells anonymous callers only ok or failing; a monitor presenting this token
 # (Authorization: Bearer …) gets each check, as signed-in staff do.
 HEALTHZ_TOKEN = env.string("HEALTHZ_TOKEN", "") or ""
+# /metrics answers only a scraper presenting this token (Authorization: Bearer …); unset,
+# it answers nobody (portal/metrics.py).
+METRICS_TOKEN = env.string("METRICS_TOKEN", "") or ""
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -372,3 +385,6 @@ PROVIDER_ADDRESS = [
     if line.strip()
 ]
 PROVIDER_EMAIL = env.string("PROVIDER_EMAIL", "billing@provider.example")
+
+# Error reporting (slaportal/observability.py): Sentry when SENTRY_DSN is set.
+observability.init_sentry(env.string("SENTRY_DSN"))

@@ -1,7 +1,7 @@
 """The stored PDF of a statement, checked before it is served: its SHA-256 must equal
-the one recorded when it was rendered (``Statement.pdf_sha256``). A file changed on
-disk (``altered``) or gone (``missing``) is logged and never served; the pages answer
-an error page (409 / 503), the API a JSON error, and staff may re-render it
+the one recorded when it was rendered (``Statement.pdf_sha256``). A file changed in
+storage (``altered``) or gone or unreadable (``missing``) is logged and never served; the
+pages answer an error page (409 / 503), the API a JSON error, and staff may re-render it
 (``statements.services.statement_pdf_restore``)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from slaportal.storage import unavailable_errors
 from statements.models import Statement
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,23 @@ def read_stored(statement: Statement) -> bytes:
     try:
         with statement.pdf.open("rb") as stored:
             content = stored.read()
-    except (FileNotFoundError, OSError):
+    except FileNotFoundError:
         log.error(
             "statement %s: stored PDF %s is missing",
             statement.number,
             statement.pdf.name,
+            extra={"statement_id": statement.pk, "problem": MISSING},
+        )
+        raise StoredPdfError(statement, MISSING) from None
+    except unavailable_errors() as exc:
+        # The store did not answer (a bucket unreachable, refused credentials): the file
+        # cannot be served right now, which is what "missing" answers (503).
+        log.error(
+            "statement %s: stored PDF %s could not be read: %s: %s",
+            statement.number,
+            statement.pdf.name,
+            type(exc).__name__,
+            exc,
             extra={"statement_id": statement.pk, "problem": MISSING},
         )
         raise StoredPdfError(statement, MISSING) from None

@@ -32,6 +32,11 @@ Path(os.environ["VAR_DIR"]).mkdir(parents=True, exist_ok=True)
 
 from slaportal.settings import *  # noqa: E402,F403
 
+# django-prometheus wraps the database backends; pytest-django recognises SQLite (an
+# in-memory test database, no per-worker name) by the plain engine's name only.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = ":memory:"  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The fuzz and the authority matrix send hundreds of requests per account in seconds, and
 # ids repeat across tests (each rolls back): no rate the suite could reach by accident.

@@ -12,6 +12,7 @@ rendered.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from contracts.models import User
+from slaportal.storage import unavailable_errors
 from slaportal.viewsets import BaseViewSet
 from tickets import services
 from tickets.filters import TicketFilter
@@ -44,6 +46,8 @@ from tickets.serializers import (
 )
 from tickets.services.intake import clean_key, earlier_filing
 
+log = logging.getLogger(__name__)
+
 MULTIPART_OR_JSON = ("multipart/form-data", "application/json")
 NOT_FOUND = OpenApiResponse(description="No such ticket among those you may see.")
 FORBIDDEN = OpenApiResponse(description="Not something you may do on this ticket.")
@@ -55,6 +59,12 @@ STAFF_ONLY_FIELDS = {
     "requester": "Only support staff file a ticket on someone else's behalf.",
     "sender_email": "Only support staff give a sender address.",
 }
+
+
+class StorageUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The file storage cannot be reached right now; try again in a few minutes."
+    default_code = "storage_unavailable"
 
 
 class AnyAcceptContentNegotiation(BaseContentNegotiation):
@@ -238,6 +248,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
                 OpenApiTypes.BINARY, description="The file, in the type it was uploaded with."
             ),
             404: OpenApiResponse(description="No such file on a ticket you may see."),
+            503: OpenApiResponse(description="The file storage cannot be reached right now."),
         },
         description="Download a file, always as an attachment and never sniffed for a type.",
     )
@@ -260,6 +271,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
             handle = attachment.file.open("rb")
         except FileNotFoundError as exc:
             raise Http404 from exc
+        except unavailable_errors() as exc:
+            log.error("attachment %s: storage unreachable: %r", attachment.pk, exc)
+            raise StorageUnavailable from exc
         response = FileResponse(
             handle,
             as_attachment=True,

@@ -39,6 +39,7 @@ from credits.services._common import require_staff_for
 from outbox.models import OutboxMessage
 from outbox.services import OutboxFile, outbox_enqueue
 from slaportal.money import format_money
+from slaportal.storage import unavailable_errors
 from slaportal.transactions import after_commit
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,16 @@ def credit_note_pdf_bytes(note: CreditNote) -> bytes:
     except FileNotFoundError:
         log.error("credit note %s: stored PDF %s is missing", note.number, stored.pdf.name)
         raise CreditNotePdfUnavailable(note, "missing") from None
+    except unavailable_errors() as exc:
+        # The store did not answer: it cannot be served right now ("missing", a 503).
+        log.error(
+            "credit note %s: stored PDF %s could not be read: %s: %s",
+            note.number,
+            stored.pdf.name,
+            type(exc).__name__,
+            exc,
+        )
+        raise CreditNotePdfUnavailable(note, "missing") from None
     actual = _sha256(content)
     if actual != stored.sha256:
         log.error(
@@ -206,6 +217,22 @@ def credit_note_pdf_bytes(note: CreditNote) -> bytes:
         )
         raise CreditNotePdfUnavailable(note, "altered")
     return content
+
+
+def _write_back(name: str, content: bytes) -> None:
+    try:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        default_storage.save(name, ContentFile(content))
+    except unavailable_errors() as exc:
+        raise ValidationError(
+            {
+                "credit_note": [
+                    f"The file storage cannot be reached ({type(exc).__name__}), so nothing "
+                    "was written. Try again once it answers."
+                ]
+            }
+        ) from exc
 
 
 def credit_note_rerender(*, note: CreditNote, actor: User, now: datetime | None = None) -> str:
@@ -239,9 +266,7 @@ def credit_note_rerender(*, note: CreditNote, actor: User, now: datetime | None 
                         ]
                     }
                 ) from exc
-            if default_storage.exists(stored.pdf.name):
-                default_storage.delete(stored.pdf.name)
-            default_storage.save(stored.pdf.name, ContentFile(content))
+            _write_back(stored.pdf.name, content)
             outcome = "restored"
             log.warning("credit note %s: stored PDF restored (was %s)", note.number, found)
     audit_record(

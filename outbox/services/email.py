@@ -63,6 +63,7 @@ from django.utils import timezone
 
 from outbox.models import OutboxAttachment, OutboxMessage
 from outbox.services.headers import checked_headers, mail_domain
+from slaportal.storage import is_temporary as storage_is_temporary
 from slaportal.transactions import after_commit
 
 log = logging.getLogger(__name__)
@@ -205,14 +206,15 @@ def _email(message: OutboxMessage) -> EmailMultiAlternatives:
 
 
 def is_temporary(exc: BaseException) -> bool:
-    """SMTP 4xx replies and network trouble are worth retrying; 5xx replies are not, and
-    neither is anything else (a missing attachment file, a malformed address)."""
+    """SMTP 4xx replies and network trouble (the mail server's, or the file storage's for
+    an attachment) are worth retrying; 5xx replies are not, and neither is anything else
+    (a missing attachment file, a malformed address)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         return any(400 <= code < 500 for code in codes)
     if isinstance(exc, smtplib.SMTPResponseException):
         return not 500 <= exc.smtp_code < 600
-    return isinstance(
+    return storage_is_temporary(exc) or isinstance(
         exc, ConnectionError | TimeoutError | smtplib.SMTPServerDisconnected | socket.gaierror
     )
 

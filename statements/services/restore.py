@@ -35,6 +35,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from contracts.models import User
 from slaportal import authority
+from slaportal.storage import unavailable_errors
 from statements.models import Statement
 from statements.pdf import render_statement_pdf
 from statements.stored_pdf import stored_problem
@@ -47,6 +48,19 @@ def may_restore(actor: User | None, statement: Statement) -> bool:
     if actor is None or not actor.is_authenticated:
         return False
     return authority.acts_for(actor, statement.contract.customer_id)
+
+
+def _write_back(statement: Statement, content: bytes, digest: str) -> tuple[str, str]:
+    """Store the re-render: under its own name when it is the issued document, else as
+    a new file. Returns the stored name and ``restored`` or ``replaced``."""
+    if digest == statement.pdf_sha256:
+        name = statement.pdf.name
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        saved = default_storage.save(name, ContentFile(content))
+        return saved, "restored" if saved == name else "replaced"
+    stem = statement.pdf.name.removesuffix(".pdf")
+    return default_storage.save(f"{stem}-restored.pdf", ContentFile(content)), "replaced"
 
 
 def statement_pdf_restore(
@@ -80,16 +94,17 @@ def statement_pdf_restore(
         content = render_statement_pdf(locked)
         digest = hashlib.sha256(content).hexdigest()
         before = {"pdf": locked.pdf.name, "pdf_sha256": locked.pdf_sha256}
-        if digest == locked.pdf_sha256:
-            name = locked.pdf.name
-            if default_storage.exists(name):
-                default_storage.delete(name)
-            saved = default_storage.save(name, ContentFile(content))
-            outcome = "restored" if saved == name else "replaced"
-        else:
-            stem = locked.pdf.name.removesuffix(".pdf")
-            saved = default_storage.save(f"{stem}-restored.pdf", ContentFile(content))
-            outcome = "replaced"
+        try:
+            saved, outcome = _write_back(locked, content, digest)
+        except unavailable_errors() as exc:
+            raise ValidationError(
+                {
+                    "pdf": [
+                        f"The file storage cannot be reached ({type(exc).__name__}), so "
+                        "nothing was written. Try again once it answers."
+                    ]
+                }
+            ) from exc
         if outcome == "restored":
             Statement.objects.filter(pk=locked.pk).update(pdf_restored_at=now)
         else:

@@ -4,7 +4,7 @@ Every page of the URL conf needs a row here (``test_every_page_has_a_rule``)."""
 
 from __future__ import annotations
 
-from tests.support.page_matrix import HIDDEN, OK, Ref, Rule, get, obj, post, public, roles
+from tests.support.page_matrix import HIDDEN, NO, OK, Ref, Rule, get, obj, post, public, roles
 
 SIGNED_IN = roles(OK)
 CUSTOMERS = roles(customer=OK, customer_admin=OK)
@@ -173,6 +173,8 @@ RULES: dict[str, Rule] = {
     "staff-reissue-requests": get(MANAGERS),
     "staff-reissue-request-reissue": post(MONEY_OBJECT),
     "staff-reissue-request-dismiss": post(MONEY_OBJECT, {"note": REASON}),
+    # Prometheus's /metrics: only a scraper with METRICS_TOKEN; no session opens it.
+    "metrics": get(public(NO)),
     # The status in Statuspage's shape (JSON): public like the page.
     "statuspage-summary": get(public()),
     "statuspage-status": get(public()),

@@ -23,6 +23,7 @@ STATEMENT_TASKS = [
     "credits.tasks.credit_note_deliver_task",
 ]
 DEFAULT_TASKS = [
+    "portal.tasks.clear_expired_sessions_task",
     "status.tasks.fanout_update_task",
     "status.tasks.fanout_sweep_task",
     "tickets.tasks.escalate_tickets",

@@ -75,7 +75,7 @@ def test_embedded_defaults_need_no_services(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3",
+        "django_prometheus.db.backends.sqlite3",
         "True",
         "slaportal.mail.EmlFileBackend",
         "UTC",

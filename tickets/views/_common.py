@@ -4,18 +4,20 @@ pagination: ``slaportal.pages``.)"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
 
 from contracts.models import User
 from slaportal.formatting import duration_text
+from slaportal.storage import unavailable_errors
 from tickets.clocks import Clock, SupportTerms, Target
 from tickets.models import Attachment, Ticket
 from tickets.selectors import (
@@ -28,6 +30,9 @@ from tickets.selectors import (
     ticket_states,
 )
 
+log = logging.getLogger(__name__)
+
+STORAGE_UNAVAILABLE = "The file storage cannot be reached right now; try again in a few minutes."
 # Badge colour of each clock state (see .badge--* in portal.css).
 STATE_BADGES = {
     "on_track": "primary",
@@ -270,6 +275,9 @@ def serve_attachment(tickets: QuerySet[Ticket], ticket_id: int, attachment_id: i
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    except unavailable_errors() as exc:
+        log.error("attachment %s: storage unreachable: %r", attachment.pk, exc)
+        return HttpResponse(STORAGE_UNAVAILABLE, status=503, content_type="text/plain")
     response = FileResponse(
         handle,
         as_attachment=True,
