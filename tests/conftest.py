@@ -45,6 +45,7 @@ pytest_plugins = [
     "tests.support.browser",
     "tests.support.smtp",
     "tests.support.webhook_receiver",
+    "tests.support.metrics_scrape",
 ]
 # Helper modules with asserts of their own get pytest's assert messages too.
 pytest.register_assert_rewrite("tests.support.page_helpers")
